@@ -1,0 +1,27 @@
+// One error type for everything a flow can see through done(err): a stable code for Catch
+// nodes and tests, and a message written for the person reading the Debug sidebar.
+
+export type PosErrorCode =
+  | 'bad_input'
+  | 'not_connected'
+  | 'unauthorized'
+  | 'capability_missing'
+  | 'protocol_error'
+  | 'timeout'
+  | 'provider_error'
+  | 'not_found'
+  | 'closed';
+
+export class PosError extends Error {
+  readonly code: PosErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: PosErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'PosError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const isPosError = (e: unknown): e is PosError => e instanceof PosError;

@@ -1,0 +1,96 @@
+// Normalised shapes shared by every provider (see DESIGN.md "Messages"). Money is always an
+// integer in minor units plus an ISO 4217 code.
+
+export type ProviderName = 'paymentsense' | 'dojo' | 'modulus' | 'quickpay' | 'sensepass';
+
+export const OUTCOMES = ['approved', 'declined', 'cancelled', 'failed', 'timed_out', 'voided', 'unknown'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type TerminalStatus = 'available' | 'busy' | 'offline' | 'unknown';
+
+/** What a flow asks for; already validated (see request.ts). */
+export interface PaymentRequest {
+  kind: 'sale' | 'refund';
+  amount: number;
+  currency: string;
+  reference: string;
+  terminalId?: string;
+  tip?: number;
+  cashback?: number;
+  /** Provider-specific fields passed through untouched. */
+  options?: Record<string, unknown>;
+}
+
+export interface CardDetails {
+  scheme?: string;
+  last4?: string;
+  entryMode?: string;
+  verification?: string;
+}
+
+export interface PaymentResult {
+  outcome: Outcome;
+  approved: boolean;
+  amount: number;
+  currency: string;
+  reference: string;
+  terminalId?: string;
+  provider: ProviderName;
+  transactionId?: string;
+  authCode?: string;
+  card: CardDetails;
+  receipt: { merchant?: string[]; customer?: string[] };
+  message: string;
+  raw: unknown;
+}
+
+export interface ProgressEvent {
+  reference: string;
+  terminalId?: string;
+  provider: ProviderName;
+  /** Stable lower-case name such as present_card, pin_entry, signature_required. */
+  event: string;
+  message: string;
+  raw: unknown;
+}
+
+export interface Terminal {
+  id: string;
+  name: string;
+  status: TerminalStatus;
+  provider: ProviderName;
+  raw: unknown;
+}
+
+export interface NotificationEvent {
+  provider: ProviderName;
+  event: string;
+  reference?: string;
+  terminalId?: string;
+  channel?: string;
+  data: unknown;
+  receivedAt: string;
+}
+
+/** The one source of truth for a connection's state, shown under every node using it. */
+export type ConnectionState =
+  | { name: 'idle' }
+  | { name: 'connecting'; attempt: number }
+  | { name: 'connected' }
+  | { name: 'reconnecting'; attempt: number; delayMs: number; reason: string }
+  | { name: 'unauthorized'; reason: string }
+  | { name: 'displaced'; reason: string }
+  | { name: 'error'; reason: string }
+  | { name: 'closed' };
+
+export type ConnectionStateName = ConnectionState['name'];
+
+/** Where the library reports what it sees. Everything passed here is already redacted. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,307 @@
+// Paymentsense Connect, pay at counter: one WebSocket, one JSON-RPC peer, both directions at
+// once (our `sale` is pending while Connect asks us to verify a signature).
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PosError, isPosError } from '../../core/errors';
+import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
+import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
+import { makeRedactor, type Redactor } from '../../core/redact';
+import { ReconnectingSocket } from '../../core/socket';
+import { type ConnectionState, type Logger, type NotificationEvent, type PaymentRequest, type PaymentResult, type Terminal, silentLogger } from '../../core/types';
+import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction, progressName } from './mapping';
+import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
+import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams, type WireTransactionRequest } from './wire';
+
+export interface PaymentsenseOptions extends PaymentsenseEndpoint {
+  verifyTls?: boolean;
+  logger?: Logger;
+  /** How long the flow has to accept or reject a signature; Connect's REST API allows 80 s. */
+  signatureTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  handshakeTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Between two look-ups of a transaction that is still running. */
+  lookupIntervalMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+interface ActivePayment {
+  attempt: PaymentAttempt;
+  tid: string;
+  signature?: { answer: (accepted: boolean) => void; timer: NodeJS.Timeout };
+}
+
+const CAPABILITIES: Capabilities = {
+  pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
+};
+
+/** Methods Connect may use for its keepalive if it is JSON-RPC rather than a ping frame [inferred]. */
+const PING_LIKE = /^(ping|heartbeat|keep-?alive)$/i;
+
+export class PaymentsenseProvider implements PaymentProvider {
+  readonly name = 'paymentsense' as const;
+  readonly capabilities = CAPABILITIES;
+  private readonly socket: ReconnectingSocket;
+  private readonly peer: JsonRpcPeer;
+  private readonly redact: Redactor;
+  private readonly logger: Logger;
+  private readonly active = new Map<string, ActivePayment>();
+  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+
+  private starting: Promise<void> | undefined;
+  private stopped = false;
+
+  /**
+   * `prepare` runs before the first connection attempt and may supply the base URL (the
+   * in-process simulator only knows its port once it listens).
+   */
+  constructor(private readonly opts: PaymentsenseOptions, private readonly prepare?: () => Promise<{ url: string }>) {
+    this.logger = opts.logger ?? silentLogger;
+    this.redact = makeRedactor([opts.token]);
+    // Fail early and clearly on a config that cannot work, before any socket exists.
+    paymentsenseUrl(opts);
+    this.socket = new ReconnectingSocket({
+      url: () => paymentsenseUrl(opts),
+      redact: this.redact,
+      verifyTls: opts.verifyTls !== false,
+      logger: this.logger,
+      ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
+      ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    });
+    this.peer = new JsonRpcPeer({
+      send: (text) => this.socket.send(text),
+      logger: this.logger,
+      redact: this.redact,
+      defaultTimeoutMs: opts.requestTimeoutMs ?? 30000,
+    });
+    this.socket.on('message', (text: string) => this.peer.receive(text));
+    this.socket.on('close', () => {
+      // A request whose answer would have come on this socket is lost, not refused: code protocol_error, not not_connected.
+      this.peer.failPending(new PosError('protocol_error', 'the connection to Paymentsense was lost'));
+    });
+    this.socket.on('state', (state: ConnectionState) => {
+      for (const listener of this.stateListeners) listener(state);
+    });
+    this.peer.handle(METHOD.signatureVerification, (params) => this.onSignatureRequest(params));
+    this.peer.setFallback((params, ctx) => {
+      if (/signature/i.test(ctx.method)) return this.onSignatureRequest(params);
+      if (PING_LIKE.test(ctx.method)) return {};
+      throw new JsonRpcError(RPC_ERRORS.methodNotFound, `Method not found: ${ctx.method}`);
+    });
+    this.peer.onNotification((method, params) => this.handleNotification(method, params));
+  }
+
+  get state(): ConnectionState {
+    return this.socket.state;
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (!this.prepare) return this.socket.start();
+    this.starting ??= this.prepare().then(({ url }) => {
+      this.opts.url = url;
+    });
+    this.starting.then(() => {
+      if (!this.stopped) this.socket.start();
+    }, (err: Error) => this.logger.error(`could not start: ${this.redact(err.message)}`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const payment of this.active.values()) if (payment.signature) clearTimeout(payment.signature.timer);
+    // Pending requests fail now; the peer itself stays usable for a later start().
+    this.peer.failPending(new PosError('closed', 'the Paymentsense connection was closed'));
+    await this.socket.stop();
+  }
+
+  onState(listener: (s: ConnectionState) => void): Unsubscribe {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  async pay(attempt: PaymentAttempt): Promise<PaymentResult> {
+    const { request } = attempt;
+    const tid = request.terminalId;
+    if (!tid) throw new PosError('bad_input', 'terminalId is required for Paymentsense: set it on the node or in msg.payload.terminalId (the terminals node lists them)');
+    const method = request.kind === 'sale' ? METHOD.sale : METHOD.refund;
+    const params: WireTransactionRequest = {
+      ...(request.options ?? {}),
+      tid,
+      requestId: attempt.attemptId,
+      amount: request.amount,
+      currency: request.currency,
+      ...(request.cashback ? { amountCashback: request.cashback } : {}),
+      ...(request.tip ? { amountGratuity: request.tip } : {}),
+    };
+    this.active.set(request.reference, { attempt, tid });
+    try {
+      const answer = await this.peer.request(method, params, { timeoutMs: Math.max(1, attempt.deadline - Date.now()) });
+      return this.toResult(answer, request);
+    } catch (err) {
+      if (err instanceof JsonRpcError) {
+        // Connect refused the request itself, so no card flow started.
+        throw new PosError('provider_error', `Paymentsense refused the ${method}: ${err.message}`, { code: err.code });
+      }
+      if (isPosError(err) && err.code === 'not_connected') throw err;
+      this.logger.warn(`payment ${request.reference}: ${this.redact((err as Error).message)}; asking Paymentsense what became of it`);
+      return this.recover(attempt);
+    } finally {
+      const payment = this.active.get(request.reference);
+      if (payment?.signature) clearTimeout(payment.signature.timer);
+      this.active.delete(request.reference);
+    }
+  }
+
+  async cancel(reference: string): Promise<void> {
+    const payment = this.active.get(reference);
+    if (!payment) throw new PosError('not_found', `no payment with reference "${reference}" is running, so there is nothing to cancel`);
+    try {
+      await this.peer.request(METHOD.cancelTransaction, { tid: payment.tid, requestId: payment.attempt.attemptId });
+    } catch (err) {
+      if (err instanceof JsonRpcError) throw new PosError('provider_error', `Paymentsense could not cancel: ${err.message}`);
+      throw err;
+    }
+    // v1 answers `cancelling`: the outcome still arrives as the transaction's result.
+  }
+
+  async answerSignature(reference: string, accepted: boolean): Promise<void> {
+    const signature = this.active.get(reference)?.signature;
+    if (!signature) throw new PosError('not_found', `no signature check is waiting for reference "${reference}"`);
+    signature.answer(accepted);
+  }
+
+  async listTerminals(): Promise<Terminal[]> {
+    this.assertConnected();
+    const answer = await this.peer.request(METHOD.connectedTerminals);
+    const list = Array.isArray(answer) ? answer : (answer as { terminals?: unknown })?.terminals;
+    if (!Array.isArray(list)) throw new PosError('protocol_error', 'Paymentsense answered connectedTerminals with something that is not a terminal list');
+    const terminals: Terminal[] = [];
+    for (const item of list) {
+      if (isWireTerminal(item)) terminals.push(mapTerminal(item));
+      else this.logger.warn(`dropped a terminal entry Paymentsense sent: ${isWireTerminal.explain()}`);
+    }
+    return terminals;
+  }
+
+  async lookup(attempt: { request: PaymentRequest; attemptId: string }): Promise<LookupResult> {
+    if (this.socket.state.name !== 'connected') return { found: 'cannot_ask', reason: 'not connected' };
+    try {
+      const answer = await this.peer.request(METHOD.transactionDetails, {
+        ...(attempt.request.terminalId ? { tid: attempt.request.terminalId } : {}),
+        requestId: attempt.attemptId,
+      });
+      return { found: 'result', result: this.toResult(answer, attempt.request) };
+    } catch (err) {
+      if (err instanceof JsonRpcError) {
+        if (err.code === APP_ERROR.transactionInProgress) return { found: 'in_progress' };
+        if (err.code === APP_ERROR.transactionNotFound) return { found: 'nothing' };
+        if (err.code === RPC_ERRORS.methodNotFound) return { found: 'cannot_ask', reason: 'this Connect server offers no transaction look-up' };
+        return { found: 'cannot_ask', reason: err.message };
+      }
+      return { found: 'cannot_ask', reason: (err as Error).message };
+    }
+  }
+
+  private toResult(answer: unknown, request: PaymentRequest): PaymentResult {
+    if (isWireTransaction(answer)) return mapTransaction(answer, request);
+    this.logger.warn(`Paymentsense sent a transaction result that does not match its schema: ${isWireTransaction.explain()}`);
+    return {
+      ...mapTransaction({}, request),
+      outcome: 'unknown',
+      message: 'Paymentsense answered with a result this pack cannot read; check the terminal before taking the payment again',
+      raw: answer,
+    };
+  }
+
+  /** The result was lost with the connection or the wait ran out: ask until the deadline, never resend. */
+  private async recover(attempt: PaymentAttempt): Promise<PaymentResult> {
+    const { request } = attempt;
+    let last: LookupResult = { found: 'cannot_ask', reason: 'the connection did not come back in time' };
+    const pause = this.opts.lookupIntervalMs ?? 2000;
+    while (Date.now() < attempt.deadline && this.socket.state.name !== 'closed') {
+      if (this.socket.state.name === 'connected') {
+        last = await this.lookup({ request, attemptId: attempt.attemptId });
+        if (last.found === 'result') return last.result;
+        if (last.found === 'nothing' || (last.found === 'cannot_ask' && this.socket.state.name === 'connected')) break;
+      }
+      await sleep(Math.min(pause, Math.max(1, attempt.deadline - Date.now())), undefined, { ref: false });
+    }
+    const why = last.found === 'in_progress' ? 'it was still running when the wait ran out'
+      : last.found === 'nothing' ? 'Paymentsense has no record of it'
+      : last.found === 'cannot_ask' ? last.reason : 'unknown';
+    throw new PosError('timeout', `the result of this payment was lost (${why})`);
+  }
+
+  private assertConnected(): void {
+    if (this.socket.state.name !== 'connected') {
+      throw new PosError(this.socket.state.name === 'unauthorized' ? 'unauthorized' : 'not_connected',
+        `not connected to Paymentsense (${this.socket.state.name})`);
+    }
+  }
+
+  private find(params: { tid?: unknown; requestId?: unknown }): ActivePayment | undefined {
+    for (const payment of this.active.values()) {
+      if (params.requestId !== undefined ? payment.attempt.attemptId === params.requestId : payment.tid === params.tid) return payment;
+    }
+    return undefined;
+  }
+
+  private handleNotification(method: string, params: unknown): void {
+    const p = (params && typeof params === 'object' ? params : {}) as WireNotificationParams;
+    const values = typeof p.notification === 'string' ? [p.notification]
+      : Array.isArray(p.notifications) ? p.notifications.filter((v): v is string => typeof v === 'string') : [];
+    if (values.length === 0) {
+      this.logger.warn(`dropped a Paymentsense notification "${this.redact(method).slice(0, 60)}" that carries no progress value`);
+      return;
+    }
+    const payment = this.find(p);
+    for (const value of values) {
+      if (payment) payment.attempt.onProgress(mapProgress(value, payment.attempt.request, params));
+      const event: NotificationEvent = {
+        provider: 'paymentsense',
+        event: progressName(value),
+        ...(payment ? { reference: payment.attempt.request.reference } : {}),
+        ...(typeof p.tid === 'string' ? { terminalId: p.tid } : {}),
+        data: params,
+        receivedAt: new Date().toISOString(),
+      };
+      for (const listener of this.notificationListeners) listener(event);
+    }
+  }
+
+  /** Connect asks the EPoS to check a signature; the flow answers with msg.action. */
+  private onSignatureRequest(params: unknown): Promise<{ accepted: boolean }> {
+    const p = (params && typeof params === 'object' ? params : {}) as WireSignatureParams;
+    const payment = this.find(p);
+    if (!payment) {
+      // No payment of ours is waiting: rejecting makes the terminal reverse, so no money moves unverified.
+      this.logger.warn('Paymentsense asked for a signature check for a payment this node is not running; rejected it');
+      return Promise.resolve({ accepted: false });
+    }
+    return new Promise((resolve) => {
+      const limit = this.opts.signatureTimeoutMs ?? 80000;
+      const answer = (accepted: boolean) => {
+        clearTimeout(timer);
+        payment.signature = undefined;
+        resolve({ accepted });
+      };
+      const timer = setTimeout(() => {
+        payment.attempt.onProgress({ ...mapProgress('SIGNATURE_VERIFICATION_TIMEOUT', payment.attempt.request, params), event: 'signature_timeout' });
+        answer(false);
+      }, limit);
+      payment.signature = { answer, timer };
+      payment.attempt.onProgress({
+        ...mapProgress('SIGNATURE_VERIFICATION', payment.attempt.request, params),
+        event: SIGNATURE_EVENT,
+        message: `Check the customer's signature, then send msg.action "accept-signature" or "reject-signature" within ${Math.round(limit / 1000)} s`,
+      });
+    });
+  }
+}

@@ -1,0 +1,43 @@
+// Lists the terminals of the selected provider on any input.
+
+import { PosError } from '../lib/core/errors';
+import type { Terminal } from '../lib/core/types';
+import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
+import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './shared/red';
+import { textStatus } from './shared/status';
+
+const DEFAULT_TIMEOUT_S = 15;
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-terminals', function (this: Node, config: FlowNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const binding = bindFlowNode(RED, node, config, 'terminals');
+
+    node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      let timer: NodeJS.Timeout | undefined;
+      Promise.resolve()
+        .then(() => {
+          const connection = binding.require('terminals');
+          const limit = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
+          return Promise.race([
+            connection.provider.listTerminals(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new PosError('timeout', `no terminal list within ${limit / 1000} s`)), limit);
+            }),
+          ]);
+        })
+        .then((terminals: Terminal[]) => {
+          const available = terminals.filter((t) => t.status === 'available').length;
+          binding.show(textStatus(RED, 'status.terminals', { count: terminals.length, available }, 'green'));
+          msg.payload = terminals;
+          send(msg);
+          done();
+        }, (err: Error) => {
+          binding.show(textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
+          done(err);
+        })
+        .finally(() => clearTimeout(timer));
+    });
+  });
+};

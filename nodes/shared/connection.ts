@@ -1,0 +1,129 @@
+// The config node's side: it owns one provider connection, shared by the flow nodes that use
+// it. Connect when the first user registers, disconnect when the last one leaves, fan the
+// connection state out to every user, and remove only what it added.
+
+import { Journal, type JournalStore } from '../../lib/core/journal';
+import { PaymentService } from '../../lib/core/payments';
+import type { PaymentProvider, Unsubscribe } from '../../lib/core/provider';
+import type { ConnectionState, Logger, NotificationEvent, PaymentResult } from '../../lib/core/types';
+import type { Node } from './red';
+
+export interface ConnectionUser {
+  id: string;
+  onState(state: ConnectionState): void;
+}
+
+/** How long stop() may take before the config node reports it closed anyway. */
+const CLOSE_LIMIT_MS = 2000;
+
+export class ProviderConnection {
+  readonly payments: PaymentService;
+  private readonly users = new Map<string, ConnectionUser>();
+  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  private readonly own: Unsubscribe[] = [];
+  private recovered = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(readonly provider: PaymentProvider, journalStore: JournalStore, private readonly logger: Logger) {
+    this.payments = new PaymentService(provider, new Journal(journalStore), logger);
+    this.own.push(provider.onState((state) => this.fanOut(state)));
+    this.own.push(provider.onNotification((event) => this.emit(event)));
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  register(user: ConnectionUser): void {
+    this.users.set(user.id, user);
+    user.onState(this.provider.state);
+    if (this.users.size === 1) {
+      // A restart while a stop is still finishing must wait for it, or the old socket would close the new one's state.
+      const start = () => this.provider.start();
+      if (this.stopping) this.stopping.then(start, start);
+      else start();
+    }
+  }
+
+  async deregister(user: ConnectionUser): Promise<void> {
+    if (!this.users.delete(user.id)) return;
+    if (this.users.size === 0) await this.stop();
+  }
+
+  onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  /** Called when the config node itself closes: nothing of ours may outlive it. */
+  async close(): Promise<void> {
+    for (const off of this.own.splice(0)) off();
+    this.users.clear();
+    this.notificationListeners.clear();
+    await this.stop();
+  }
+
+  private stop(): Promise<void> {
+    if (!this.stopping) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.logger.warn(`the ${this.provider.name} connection did not close within ${CLOSE_LIMIT_MS} ms; abandoned it`);
+          resolve();
+        }, CLOSE_LIMIT_MS);
+      });
+      const stopped = this.provider.stop().catch((err: Error) => this.logger.warn(`closing: ${err.message}`));
+      this.stopping = Promise.race([stopped, limit]).finally(() => {
+        clearTimeout(timer);
+        this.stopping = undefined;
+        this.recovered = false;
+      });
+    }
+    return this.stopping;
+  }
+
+  private fanOut(state: ConnectionState): void {
+    for (const user of this.users.values()) user.onState(state);
+    if (state.name === 'connected' && !this.recovered) {
+      this.recovered = true;
+      // Payments a previous run left without a result are asked about once per connection.
+      this.payments.recoverPending((result) => this.emit(recoveredEvent(result)))
+        .catch((err: Error) => this.logger.warn(`could not check unfinished payments: ${err.message}`));
+    }
+  }
+
+  private emit(event: NotificationEvent): void {
+    for (const listener of this.notificationListeners) listener(event);
+  }
+}
+
+function recoveredEvent(result: PaymentResult): NotificationEvent {
+  return {
+    provider: result.provider,
+    event: 'payment_recovered',
+    reference: result.reference,
+    ...(result.terminalId ? { terminalId: result.terminalId } : {}),
+    data: result,
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** The journal lives in the config node's context, so a persistent context store keeps it across restarts. */
+export function contextJournalStore(node: Node, store?: string): JournalStore {
+  const ctx = node.context();
+  return {
+    get: (key) => new Promise((resolve, reject) => ctx.get(key, store, (err, value) => (err ? reject(err) : resolve(value)))),
+    set: (key, value) => new Promise((resolve, reject) => ctx.set(key, value, store, (err) => (err ? reject(err) : resolve()))),
+    keys: () => new Promise((resolve, reject) => ctx.keys(store, (err, keys) => (err ? reject(err) : resolve(keys ?? [])))),
+  };
+}
+
+/** Node-RED's log, for the library. The library has already redacted what it passes. */
+export function nodeLogger(node: Node): Logger {
+  return {
+    debug: (m) => node.debug(m),
+    info: (m) => node.log(m),
+    warn: (m) => node.warn(m),
+    error: (m) => node.error(m),
+  };
+}

@@ -1,0 +1,97 @@
+// What every flow node shares: find the config node for the chosen provider, use its
+// connection, show its state, and leave cleanly.
+
+import { PosError } from '../../lib/core/errors';
+import type { Capability } from '../../lib/core/provider';
+import type { ConnectionState, ProviderName } from '../../lib/core/types';
+import type { ProviderConnection } from './connection';
+import type { Node, NodeStatus, RedApi } from './red';
+import { connectionStatus, textStatus } from './status';
+
+export const PROVIDERS: readonly ProviderName[] = ['paymentsense', 'dojo', 'modulus', 'quickpay', 'sensepass'];
+
+export interface FlowNodeConfig {
+  name?: string;
+  provider?: string;
+  timeout?: number | string;
+  [providerConfigRef: string]: unknown;
+}
+
+/** A config node of this pack carries its connection. */
+interface ConfigNodeWithConnection {
+  connection?: ProviderConnection;
+  /** Why the config node could not make a connection (no token, bad URL, ...). */
+  configError?: string;
+}
+
+export interface FlowBinding {
+  readonly connection: ProviderConnection | undefined;
+  readonly provider: string;
+  /** The connection, or a PosError a person can act on. */
+  require(capability: Capability): ProviderConnection;
+  /** Show something of the node's own (a payment prompt); the next connection change replaces it. */
+  show(status: NodeStatus): void;
+  readonly state: ConnectionState | undefined;
+}
+
+export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, capability: Capability): FlowBinding {
+  const provider = String(config.provider || 'paymentsense');
+  const configId = typeof config[provider] === 'string' ? (config[provider] as string) : '';
+  const configNode = configId ? (RED.nodes.getNode(configId) as ConfigNodeWithConnection | null) : null;
+  const connection = configNode?.connection;
+  let state: ConnectionState | undefined;
+
+  const problem = (): PosError | undefined => {
+    if (!PROVIDERS.includes(provider as ProviderName)) return new PosError('bad_input', `unknown provider "${provider}"`);
+    if (configNode?.configError) return new PosError('bad_input', `the ${provider} connection is misconfigured: ${configNode.configError}`);
+    if (!connection) return new PosError('bad_input', `no ${provider} connection is selected on this node (or it is not deployed)`);
+    if (!connection.provider.capabilities[capability]) {
+      return new PosError('capability_missing', `${provider} does not support ${capability} in this pack`);
+    }
+    return undefined;
+  };
+
+  const initial = problem();
+  const user = {
+    id: node.id,
+    onState(s: ConnectionState) {
+      state = s;
+      node.status(connectionStatus(RED, s));
+    },
+  };
+  if (initial) node.status(textStatus(RED, initial.code === 'capability_missing' ? 'status.capabilityMissing' : 'status.notConfigured', { provider }, 'red'));
+  else connection!.register(user);
+
+  node.on('close', (_removed: boolean, done: () => void) => {
+    if (!connection || initial) return done();
+    connection.deregister(user).then(done, done);
+  });
+
+  return {
+    connection,
+    provider,
+    get state() {
+      return state;
+    },
+    require(cap: Capability) {
+      const err = problem();
+      if (err) throw err;
+      if (!connection!.provider.capabilities[cap]) throw new PosError('capability_missing', `${provider} does not support ${cap} in this pack`);
+      return connection!;
+    },
+    show(status: NodeStatus) {
+      node.status(status);
+    },
+  };
+}
+
+/** `timeout` in seconds from msg.timeout or the node, bounded so a typo cannot park a payment for days. */
+export function timeoutMs(fromMsg: unknown, fromNode: unknown, fallbackSeconds: number): number {
+  const pick = fromMsg ?? (fromNode === '' ? undefined : fromNode);
+  if (pick === undefined || pick === null) return fallbackSeconds * 1000;
+  const seconds = typeof pick === 'string' ? Number(pick) : pick;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new PosError('bad_input', `timeout must be a number of seconds between 1 and 3600, got ${JSON.stringify(pick)}`);
+  }
+  return Math.round(seconds * 1000);
+}

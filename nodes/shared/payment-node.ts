@@ -1,0 +1,77 @@
+// pos-pay and pos-refund are the same node with a different kind of transaction: this is
+// both, so the two can never drift apart.
+
+import { PosError } from '../../lib/core/errors';
+import { formatMinor } from '../../lib/core/money';
+import { parsePaymentRequest, parseReference } from '../../lib/core/request';
+import type { PaymentRequest, ProgressEvent } from '../../lib/core/types';
+import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './flow-node';
+import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './red';
+import { progressStatus, resultStatus, textStatus } from './status';
+
+export interface PaymentNodeConfig extends FlowNodeConfig {
+  terminalId?: string;
+  currency?: string;
+}
+
+const DEFAULT_TIMEOUT_S = 180;
+
+const ACTIONS = ['cancel', 'accept-signature', 'reject-signature'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export function paymentNode(RED: RedApi, kind: PaymentRequest['kind']) {
+  return function (this: Node, config: PaymentNodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const binding = bindFlowNode(RED, node, config, kind === 'sale' ? 'pay' : 'refund');
+
+    async function act(action: Action, msg: NodeMessage): Promise<void> {
+      const reference = parseReference(msg.payload);
+      if (action === 'cancel') {
+        const connection = binding.require('cancel');
+        await connection.provider.cancel(reference);
+        binding.show(textStatus(RED, 'status.cancelling', { reference }));
+      } else {
+        const connection = binding.require('signature');
+        await connection.provider.answerSignature(reference, action === 'accept-signature');
+      }
+    }
+
+    async function run(msg: NodeMessage, send: SendFunction): Promise<void> {
+      if (msg.action !== undefined) {
+        if (!ACTIONS.includes(msg.action as Action)) {
+          throw new PosError('bad_input', `msg.action must be one of ${ACTIONS.join(', ')}, got ${JSON.stringify(msg.action)}`);
+        }
+        return act(msg.action as Action, msg);
+      }
+      const connection = binding.require(kind === 'sale' ? 'pay' : 'refund');
+      const request = parsePaymentRequest(kind, msg.payload, {
+        ...(config.terminalId ? { terminalId: config.terminalId } : {}),
+        ...(config.currency ? { currency: config.currency } : {}),
+        ...(msg._msgid ? { reference: msg._msgid } : {}),
+      });
+      const timeout = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
+      binding.show(textStatus(RED, kind === 'sale' ? 'status.paying' : 'status.refunding', { amount: formatMinor(request.amount, request.currency) }));
+      const onProgress = (event: ProgressEvent) => {
+        binding.show(progressStatus(RED, event.event, event.message));
+        const progress = RED.util.cloneMessage(msg);
+        progress.topic = event.event;
+        progress.payload = event;
+        send([null, progress]);
+      };
+      const { result, duplicate } = await connection.payments.pay(request, { timeoutMs: timeout, onProgress });
+      binding.show(resultStatus(RED, result));
+      msg.payload = result;
+      msg.topic = result.outcome;
+      if (duplicate) msg.duplicate = true;
+      send([msg, null]);
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      run(msg, send).then(() => done(), (err: Error) => {
+        if (err instanceof PosError && err.code !== 'bad_input') binding.show(textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
+        done(err);
+      });
+    });
+  };
+}

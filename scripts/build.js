@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Compiles the TypeScript (tsc) and places what Node-RED's loader reads beside the compiled
+// nodes: each node's .html, the locale catalogs and the icons. Kept to plain Node so the
+// build has no dependency beyond typescript.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, 'dist');
+const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+
+const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+if (run.status !== 0) process.exit(run.status || 1);
+
+function copyTree(from, to, filter) {
+  if (!fs.existsSync(from)) return;
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    if (entry.isDirectory()) copyTree(src, dst, filter);
+    else if (filter(entry.name)) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.copyFileSync(src, dst);
+    }
+  }
+}
+
+const nodesOut = path.join(out, 'nodes');
+copyTree(path.join(root, 'nodes'), nodesOut, (name) => name.endsWith('.html') || (name.endsWith('.json') && !name.startsWith('_')));
+
+// Node-RED gives each node file its own catalog namespace; the strings every node shares
+// (connection status, outcomes, progress prompts) are written once in _common.json and
+// merged into each node's catalog here.
+const localesDir = path.join(root, 'nodes', 'locales');
+if (fs.existsSync(localesDir)) {
+  for (const lang of fs.readdirSync(localesDir)) {
+    const commonFile = path.join(localesDir, lang, '_common.json');
+    if (!fs.existsSync(commonFile)) continue;
+    const common = JSON.parse(fs.readFileSync(commonFile, 'utf8'));
+    for (const file of fs.readdirSync(path.join(localesDir, lang))) {
+      if (!file.endsWith('.json') || file.startsWith('_')) continue;
+      const own = JSON.parse(fs.readFileSync(path.join(localesDir, lang, file), 'utf8'));
+      fs.writeFileSync(path.join(nodesOut, 'locales', lang, file), JSON.stringify({ ...common, ...own }, null, 2));
+    }
+  }
+}
+copyTree(path.join(root, 'icons'), path.join(nodesOut, 'icons'), (name) => name.endsWith('.svg') || name.endsWith('.png'));
