@@ -17,6 +17,8 @@ interface PaymentsenseConfig {
   softwareHouseId?: string;
   installerId?: string;
   verifyTls?: boolean | string;
+  /** Seconds between liveness checks of the socket; a silent socket is dropped after two. */
+  heartbeat?: number | string;
 }
 
 interface PaymentsenseNode extends Node {
@@ -25,6 +27,12 @@ interface PaymentsenseNode extends Node {
 }
 
 const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
+const DEFAULT_HEARTBEAT_S = 15;
+
+function heartbeatMs(value: unknown): number {
+  const seconds = Number(value);
+  return Math.round((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 600) : DEFAULT_HEARTBEAT_S) * 1000);
+}
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-paymentsense', function (this: PaymentsenseNode, config: PaymentsenseConfig) {
@@ -47,6 +55,7 @@ export = function (RED: RedApi): void {
         // The simulator's address is only known once it listens; the URL is built on each attempt.
         ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        heartbeatIntervalMs: heartbeatMs(config.heartbeat),
         logger: nodeLogger(node),
       }, simulated ? () => {
         simulator ??= acquireSimulator('paymentsense', () => new PaymentsenseSimulator());

@@ -1,0 +1,117 @@
+// The public face of the Paymentsense Connect (PAC) simulator: options, lifecycle, ledger and
+// fault switches. The pieces it wires together each do one job (server, methods, engine).
+
+import { PacMethods } from './methods';
+import { PacServer, type SimFaults } from './server';
+import { DEFAULT_TERMINALS, TerminalPool, type SimTerminalConfig } from './terminals';
+import { TransactionEngine, type LedgerEntry } from './transactions';
+
+export interface PaymentsenseSimulatorOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** When set, must match; when unset any non-empty value is accepted. */
+  softwareHouseId?: string;
+  installerId?: string;
+  /** How a wrong token is refused; Connect's real behaviour is undocumented. */
+  authFailure?: 'http-401' | 'close-1008';
+  /** Time between progress notifications; 0 = benchmark mode (no notifications, instant result). */
+  stepDelayMs?: number;
+  signatureTimeoutMs?: number;
+  pingIntervalMs?: number;
+  terminals?: SimTerminalConfig[];
+  logger?: (line: string) => void;
+}
+
+export type SimFaultName = keyof SimFaults;
+
+/** The default token: not a secret, it only guards the loopback simulator against stray clients. */
+export const SIMULATOR_TOKEN = 'simulator-token';
+
+const FAULT_NAMES: readonly SimFaultName[] = ['dropMidPayment', 'ignorePings', 'stopPinging', 'malformedFrames', 'refuseToken'];
+
+export class PaymentsenseSimulator {
+  readonly faults: SimFaults = {
+    dropMidPayment: false, ignorePings: false, stopPinging: false, malformedFrames: false, refuseToken: false,
+  };
+  /** Every sale/refund frame accepted, in order; the same array for the simulator's lifetime. */
+  readonly ledger: LedgerEntry[];
+
+  private readonly engine: TransactionEngine;
+  private readonly server: PacServer;
+  private readonly host: string;
+  private started?: Promise<{ port: number; url: string }>;
+  private stopped?: Promise<void>;
+
+  constructor(opts: PaymentsenseSimulatorOptions = {}) {
+    const logger = opts.logger;
+    const log = logger ? (line: string) => logger(`paymentsense-simulator: ${line}`) : () => undefined;
+    const token = opts.token ?? SIMULATOR_TOKEN;
+    if (token === '') throw new Error('PaymentsenseSimulator: token must not be empty');
+    this.host = opts.host ?? '127.0.0.1';
+    const pool = new TerminalPool(opts.terminals ?? DEFAULT_TERMINALS);
+    this.engine = new TransactionEngine(pool, {
+      stepDelayMs: nonNegative(opts.stepDelayMs, 250, 'stepDelayMs'),
+      signatureTimeoutMs: nonNegative(opts.signatureTimeoutMs, 80_000, 'signatureTimeoutMs'),
+      dropMidPayment: () => this.faults.dropMidPayment,
+      log,
+    });
+    this.ledger = this.engine.ledger;
+    const methods = new PacMethods(pool, this.engine);
+    this.server = new PacServer({
+      host: this.host,
+      port: opts.port ?? 0,
+      token,
+      ...(opts.softwareHouseId !== undefined ? { softwareHouseId: opts.softwareHouseId } : {}),
+      ...(opts.installerId !== undefined ? { installerId: opts.installerId } : {}),
+      authFailure: opts.authFailure ?? 'http-401',
+      pingIntervalMs: Math.max(1, nonNegative(opts.pingIntervalMs, 20_000, 'pingIntervalMs')),
+      faults: this.faults,
+      onRequest: (peer, req) => methods.handle(peer, req),
+      log,
+    });
+  }
+
+  /** Resolves with the base URL a `custom` config node takes (the client adds /pac and the query). */
+  start(): Promise<{ port: number; url: string }> {
+    if (this.stopped) return Promise.reject(new Error('PaymentsenseSimulator: already stopped'));
+    this.started ??= this.server.listen().then((port) => ({ port, url: `ws://${urlHost(this.host)}:${port}` }));
+    return this.started;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.engine.stop();
+      await this.server.close();
+    })();
+    return this.stopped;
+  }
+
+  setFault(name: SimFaultName, on: boolean): void {
+    if (!FAULT_NAMES.includes(name)) throw new Error(`PaymentsenseSimulator: unknown fault ${String(name)}`);
+    this.faults[name] = on;
+  }
+
+  get connectionCount(): number {
+    return this.server.connectionCount;
+  }
+
+  /** Upgrade requests received, refused ones included, so tests can spot a reconnect storm. */
+  get connectionAttempts(): number {
+    return this.server.connectionAttempts;
+  }
+
+  resetLedger(): void {
+    this.engine.resetLedger();
+  }
+}
+
+function nonNegative(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v < 0) throw new Error(`PaymentsenseSimulator: ${name} must be a number >= 0`);
+  return v;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
