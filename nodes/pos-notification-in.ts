@@ -15,7 +15,14 @@ export = function (RED: RedApi): void {
     const node = this;
     const binding = bindFlowNode(RED, node, config, 'notifications');
     const wanted = new Set(String(config.events ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
-    const off = binding.connection?.onNotification((event: NotificationEvent) => {
+    // Subscribe only where the provider has notifications; otherwise the status already says why.
+    let connection;
+    try {
+      connection = binding.require('notifications');
+    } catch {
+      connection = undefined;
+    }
+    const off = connection?.onNotification((event: NotificationEvent) => {
       if (wanted.size > 0 && !wanted.has(event.event)) return;
       node.send({ topic: event.event, payload: event });
     });

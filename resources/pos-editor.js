@@ -1,0 +1,105 @@
+/*
+ * node-red-contrib-pos-payments: editor-side helper shared by every node of the pack.
+ *
+ * Node-RED serves this file at resources/node-red-contrib-pos-payments/pos-editor.js; each
+ * node's .html loads it with a <script src>. Every node file loads it, so it must be safe to
+ * run more than once: the first copy wins.
+ *
+ * It holds the ONE table of providers the editor knows and what each can do. Adding a provider
+ * means one entry here, plus its config field row and default in each flow node's .html.
+ */
+(function () {
+  'use strict';
+
+  if (window.PosPayments) return;
+
+  /** What each provider can do in this pack; the runtime checks the same capabilities. */
+  var providers = [
+    {
+      name: 'paymentsense',
+      label: 'Paymentsense Connect',
+      configType: 'pos-paymentsense',
+      capabilities: {
+        pay: true, refund: true, cancel: true, signature: true,
+        terminals: true, notifications: true, requests: false
+      }
+    }
+  ];
+
+  function provider(name) {
+    for (var i = 0; i < providers.length; i++) {
+      if (providers[i].name === name) return providers[i];
+    }
+    return undefined;
+  }
+
+  function supports(name, capability) {
+    var p = provider(name);
+    return !!(p && (!capability || p.capabilities[capability]));
+  }
+
+  function providersWith(capability) {
+    return providers.filter(function (p) { return !capability || !!p.capabilities[capability]; });
+  }
+
+  /** The form row that holds a provider's config-node field (marked data-pos-provider, or found by id). */
+  function configRows(name) {
+    var marked = $('.form-row[data-pos-provider="' + name + '"]');
+    return marked.length ? marked : $('#node-input-' + name).closest('.form-row');
+  }
+
+  function translate(node, key, fallback) {
+    if (node && typeof node._ === 'function') {
+      var full = node.type + '.' + key;
+      var text = node._(full);
+      if (text && text !== full) return text;
+    }
+    return fallback;
+  }
+
+  /**
+   * For a flow node's oneditprepare: fill the `provider` select with the providers that have
+   * `capability`, and show only the selected provider's config-node row.
+   * A provider saved on the node that cannot do this (or that this editor does not know) is
+   * kept in the list, marked, so that opening the dialog never silently changes the node.
+   */
+  function prepareProviderField(node, capability) {
+    var select = $('#node-input-provider');
+    if (!select.length) return [];
+    var offered = providersWith(capability);
+    var current = (node && node.provider) || select.val() || '';
+
+    select.empty();
+    offered.forEach(function (p) {
+      $('<option></option>').val(p.name).text(p.label).appendTo(select);
+    });
+    if (current && !supports(current, capability)) {
+      var known = provider(current);
+      var note = translate(node, 'label.unsupportedProvider', 'cannot do this');
+      $('<option></option>').val(current).text((known ? known.label : current) + ' (' + note + ')').appendTo(select);
+    }
+    if (!current && offered.length) current = offered[0].name;
+    select.val(current);
+
+    function showSelected() {
+      var selected = select.val();
+      var rows = $('.form-row[data-pos-provider]');
+      rows.hide();
+      providers.forEach(function (p) { configRows(p.name).toggle(p.name === selected); });
+      // Re-check the shown field so the red "required" mark follows the selection.
+      $('#node-input-' + selected).trigger('change');
+    }
+
+    select.off('change.pos-payments').on('change.pos-payments', showSelected);
+    showSelected();
+    return offered;
+  }
+
+  window.PosPayments = {
+    providers: providers,
+    provider: provider,
+    supports: supports,
+    providersWith: providersWith,
+    prepareProviderField: prepareProviderField
+  };
+})();
