@@ -76,7 +76,8 @@ export class PaymentService {
     const prior = await this.journal.get(request.reference);
     if (prior) {
       assertSameRequest(request, prior.request);
-      if (prior.state === 'done' && prior.result) return { result: prior.result, duplicate: true };
+      // A known outcome is final; an unknown one is asked about again, since the provider may know by now.
+      if (prior.state === 'done' && prior.result && prior.result.outcome !== 'unknown') return { result: prior.result, duplicate: true };
       return { result: await this.resolvePending(prior), duplicate: true };
     }
     if (this.provider.state.name !== 'connected') {
@@ -103,7 +104,7 @@ export class PaymentService {
     return { result, duplicate: false };
   }
 
-  /** A reference left pending by a restart or a lost result: ask, never resend. */
+  /** A reference left pending by a restart, or answered `unknown` before: ask, never resend. */
   async resolvePending(entry: JournalEntry): Promise<PaymentResult> {
     let found: LookupResult;
     try {
@@ -111,15 +112,17 @@ export class PaymentService {
     } catch (err) {
       found = { found: 'cannot_ask', reason: (err as Error).message };
     }
-    if (found.found === 'in_progress') {
-      // Still running elsewhere: report, but leave the entry pending so a later message asks again.
-      return unknownResult(entry.request, this.provider.name, `This payment is still in progress on the terminal. Wait for it to finish, then send the same reference again to get its result.`);
+    if (found.found === 'result') {
+      await this.journal.finish(entry, found.result);
+      return found.result;
     }
-    const result = found.found === 'result' ? found.result
-      : unknownResult(entry.request, this.provider.name, found.found === 'nothing'
-        ? `${this.provider.name} has no record of this payment; it was probably never sent. ${ASK_A_PERSON}`
-        : `The result of this payment was lost and ${this.provider.name} cannot be asked (${found.reason}). ${ASK_A_PERSON}`);
-    await this.journal.finish(entry, result);
+    // Still unknown: an earlier unknown answer stands as it was; a pending entry records one.
+    if (entry.state === 'done' && entry.result) return entry.result;
+    const result = unknownResult(entry.request, this.provider.name,
+      found.found === 'in_progress' ? `This payment is still in progress on the terminal. Wait for it to finish, then send the same reference again to get its result.`
+      : found.found === 'nothing' ? `${this.provider.name} has no record of this payment; it was probably never sent. ${ASK_A_PERSON}`
+      : `The result of this payment was lost and ${this.provider.name} cannot be asked (${found.reason}). ${ASK_A_PERSON}`);
+    if (found.found !== 'in_progress') await this.journal.finish(entry, result);
     return result;
   }
 

@@ -174,6 +174,23 @@ describe('pos-pay and pos-refund with Paymentsense (simulator)', function () {
     assert.equal(sim.ledger.length, 1);
   });
 
+  it('the node timeout while the terminal still runs: unknown, still running, sent once, signature rejected', async () => {
+    const { results } = await load();
+    helper.getNode('pay').receive({ payload: { amount: 1000, currency: 'GBP', reference: 'SLOW-1', terminalId: 'VCM00004SIS0' }, timeout: 0.5 });
+    await until(() => results.length === 1, 'a result', 10000);
+    assert.equal(results[0]!.payload.outcome, 'unknown');
+    assert.match(results[0]!.payload.message, /still running on the terminal/);
+    assert.equal(sim.ledger.length, 1);
+    // The open signature check was answered "rejected", so the terminal reverses the payment.
+    await until(() => sim.ledger[0]!.result !== undefined, 'the terminal to finish');
+    assert.equal(sim.ledger[0]!.result, 'VOID');
+    // Sending the same reference again asks Paymentsense, which knows the outcome by now; nothing is resent.
+    const again = await pay('pay', { amount: 1000, currency: 'GBP', reference: 'SLOW-1', terminalId: 'VCM00004SIS0' }, results);
+    assert.equal(again.payload.outcome, 'voided');
+    assert.equal(again.duplicate, true);
+    assert.equal(sim.ledger.length, 1);
+  });
+
   describe('bad input goes to done(err) and sends nothing', () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['float amount', { payload: { amount: 12.5, currency: 'GBP' } }, /whole number/],

@@ -153,8 +153,8 @@ export class PaymentsenseProvider implements PaymentProvider {
       this.logger.warn(`payment ${request.reference}: ${this.redact((err as Error).message)}; asking Paymentsense what became of it`);
       return this.recover(attempt);
     } finally {
-      const payment = this.active.get(request.reference);
-      if (payment?.signature) clearTimeout(payment.signature.timer);
+      // Giving up on a payment with a signature check open rejects it, so the terminal reverses rather than waits.
+      this.active.get(request.reference)?.signature?.answer(false);
       this.active.delete(request.reference);
     }
   }
@@ -220,20 +220,27 @@ export class PaymentsenseProvider implements PaymentProvider {
     };
   }
 
-  /** The result was lost with the connection or the wait ran out: ask until the deadline, never resend. */
+  /**
+   * The result was lost with the connection or the wait ran out: ask until the deadline
+   * (always at least once when connected), never resend.
+   */
   private async recover(attempt: PaymentAttempt): Promise<PaymentResult> {
     const { request } = attempt;
     let last: LookupResult = { found: 'cannot_ask', reason: 'the connection did not come back in time' };
     const pause = this.opts.lookupIntervalMs ?? 2000;
-    while (Date.now() < attempt.deadline && this.socket.state.name !== 'closed') {
+    let asked = false;
+    while ((!asked || Date.now() < attempt.deadline) && this.socket.state.name !== 'closed') {
       if (this.socket.state.name === 'connected') {
+        asked = true;
         last = await this.lookup({ request, attemptId: attempt.attemptId });
         if (last.found === 'result') return last.result;
-        if (last.found === 'nothing' || (last.found === 'cannot_ask' && this.socket.state.name === 'connected')) break;
+        if (last.found !== 'in_progress') break;
+      } else if (Date.now() >= attempt.deadline) {
+        break;
       }
       await sleep(Math.min(pause, Math.max(1, attempt.deadline - Date.now())), undefined, { ref: false });
     }
-    const why = last.found === 'in_progress' ? 'it was still running when the wait ran out'
+    const why = last.found === 'in_progress' ? 'it was still running on the terminal when the wait ran out'
       : last.found === 'nothing' ? 'Paymentsense has no record of it'
       : last.found === 'cannot_ask' ? last.reason : 'unknown';
     throw new PosError('timeout', `the result of this payment was lost (${why})`);
