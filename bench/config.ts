@@ -1,0 +1,101 @@
+// Sizes of every measurement, from the environment. BENCH_QUICK=1 is a ~30 s smoke run;
+// each figure can also be set on its own (see bench/README.md).
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Measurements to run (jsonrpc, pay, memory, startup); all when BENCH_ONLY is unset. */
+  only: ReadonlySet<string> | undefined;
+  rpc: {
+    rounds: number;
+    /** Per contender per round, split over `slices` interleaved runs. */
+    requests: number;
+    slices: number;
+    inflight: number;
+    warmupRequests: number;
+    /** A slice that has not finished by then is cut short and its partial rate counts. */
+    sliceTimeoutMs: number;
+    target: number;
+  };
+  pay: {
+    rounds: number;
+    /** Per contender per round, split over `slices` interleaved runs. */
+    payments: number;
+    slices: number;
+    inflight: number;
+    warmupPayments: number;
+    sliceTimeoutMs: number;
+  };
+  memory: {
+    connections: number;
+    connectTimeoutMs: number;
+    settleMs: number;
+  };
+  startup: {
+    rounds: number;
+    timeoutMs: number;
+  };
+}
+
+function int(name: string, fallback: number, lo = 1, hi = 10_000_000): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return Math.min(hi, Math.max(lo, Math.floor(n)));
+}
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup'] as const;
+
+export function loadConfig(): BenchConfig {
+  const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
+  const rounds = int('BENCH_ROUNDS', quick ? 3 : 7, 1, 50);
+  const onlyRaw = (process.env.BENCH_ONLY ?? '').trim();
+  const only = onlyRaw ? new Set(onlyRaw.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+  if (only) {
+    for (const m of only) {
+      if (!(MEASUREMENTS as readonly string[]).includes(m)) throw new Error(`BENCH_ONLY: unknown measurement "${m}" (one of ${MEASUREMENTS.join(', ')})`);
+    }
+  }
+  return {
+    quick,
+    only,
+    rpc: {
+      rounds,
+      requests: int('BENCH_RPC_REQUESTS', quick ? 8_000 : 60_000),
+      slices: int('BENCH_RPC_SLICES', quick ? 4 : 12, 1, 1000),
+      inflight: int('BENCH_RPC_INFLIGHT', 64, 1, 10_000),
+      warmupRequests: int('BENCH_RPC_WARMUP', quick ? 6_000 : 40_000),
+      sliceTimeoutMs: int('BENCH_RPC_SLICE_TIMEOUT_MS', 20_000),
+      target: num('BENCH_RPC_TARGET', 0.85),
+    },
+    pay: {
+      rounds,
+      payments: int('BENCH_PAYMENTS', quick ? 600 : 6_000),
+      slices: int('BENCH_PAY_SLICES', quick ? 2 : 6, 1, 1000),
+      inflight: int('BENCH_PAY_INFLIGHT', 64, 1, 10_000),
+      warmupPayments: int('BENCH_PAY_WARMUP', quick ? 400 : 3_000),
+      sliceTimeoutMs: int('BENCH_PAY_SLICE_TIMEOUT_MS', 30_000),
+    },
+    memory: {
+      connections: int('BENCH_CONNECTIONS', quick ? 100 : 500, 1, 20_000),
+      connectTimeoutMs: int('BENCH_CONNECT_TIMEOUT_MS', 60_000),
+      settleMs: int('BENCH_SETTLE_MS', quick ? 1_000 : 2_000, 0),
+    },
+    startup: {
+      rounds: int('BENCH_STARTUP_ROUNDS', quick ? 2 : 7, 1, 50),
+      timeoutMs: int('BENCH_STARTUP_TIMEOUT_MS', 30_000),
+    },
+  };
+}
+
+export function enabled(cfg: BenchConfig, name: string): boolean {
+  return cfg.only === undefined || cfg.only.has(name);
+}
