@@ -55,6 +55,23 @@ export class Journal {
     await this.store.set(journalKey(reference), undefined);
   }
 
+  /**
+   * Drops finished entries older than the cutoff. Pending ones are kept whatever their age:
+   * they are payments whose outcome is still to be established.
+   */
+  async prune(finishedBefore: Date): Promise<number> {
+    const cutoff = finishedBefore.toISOString();
+    let dropped = 0;
+    for (const key of (await this.store.keys()).filter((k) => k.startsWith(PREFIX))) {
+      const entry = await this.store.get(key);
+      if (isEntry(entry) && entry.state === 'done' && (entry.finishedAt ?? '') < cutoff) {
+        await this.store.set(key, undefined);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
   async pending(): Promise<JournalEntry[]> {
     const keys = (await this.store.keys()).filter((k) => k.startsWith(PREFIX));
     const entries = await Promise.all(keys.map((k) => this.store.get(k)));

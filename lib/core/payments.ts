@@ -35,14 +35,30 @@ export function unknownResult(request: PaymentRequest, provider: PaymentResult['
 const ASK_A_PERSON =
   'Check the terminal or the provider portal before taking this payment again, and use a new reference if you do.';
 
+export interface RetentionOptions {
+  /** How long a finished reference is remembered (and so refused a second charge). Default 7 days. */
+  keepMs?: number;
+  /** At most one sweep of the journal per this interval. Default 1 hour. */
+  sweepEveryMs?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export class PaymentService {
   private readonly inflight = new Map<string, { request: PaymentRequest; result: Promise<PaymentResult> }>();
+  private readonly keepMs: number;
+  private readonly sweepEveryMs: number;
+  private lastSweep = 0;
 
   constructor(
     private readonly provider: PaymentProvider,
     private readonly journal: Journal,
     private readonly logger: Logger,
-  ) {}
+    retention: RetentionOptions = {},
+  ) {
+    this.keepMs = retention.keepMs ?? 7 * DAY_MS;
+    this.sweepEveryMs = retention.sweepEveryMs ?? 60 * 60 * 1000;
+  }
 
   get inflightCount(): number {
     return this.inflight.size;
@@ -101,7 +117,22 @@ export class PaymentService {
       result = unknownResult(request, this.provider.name, `The result of this payment could not be established (${(err as Error).message}). ${ASK_A_PERSON}`);
     }
     await this.journal.finish(entry, result);
+    this.sweep();
     return { result, duplicate: false };
+  }
+
+  /**
+   * The journal would otherwise grow by one entry per payment forever. Sweeping is lazy (after
+   * a payment, at most once per interval) so an idle pack does no work and keeps no timer.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    if (now - this.lastSweep < this.sweepEveryMs) return;
+    this.lastSweep = now;
+    this.journal.prune(new Date(now - this.keepMs)).then(
+      (n) => { if (n > 0) this.logger.debug(`forgot ${n} payment reference(s) finished more than ${Math.round(this.keepMs / DAY_MS * 10) / 10} days ago`); },
+      (err: Error) => this.logger.warn(`could not tidy the payment journal: ${err.message}`),
+    );
   }
 
   /** A reference left pending by a restart, or answered `unknown` before: ask, never resend. */

@@ -128,4 +128,19 @@ describe('payment service (journal + idempotency)', () => {
     await assert.rejects(service.pay({ ...sale('R10'), kind: 'refund' }, { timeoutMs: 1000 }), (e: unknown) => e instanceof PosError && e.code === 'capability_missing');
     assert.equal(provider.attempts.length, 0);
   });
+
+  it('forgets finished references after the retention period, never pending ones', async () => {
+    const journal = new Journal(store);
+    const old = await journal.begin(sale('OLD'), 'a1');
+    await journal.finish(old, approved(sale('OLD')));
+    await store.set(journalKey('OLD'), { ...(await journal.get('OLD'))!, finishedAt: new Date(Date.now() - 8 * 24 * 3600e3).toISOString() });
+    await journal.begin(sale('STUCK'), 'a2');
+    await store.set(journalKey('STUCK'), { ...(await journal.get('STUCK'))!, startedAt: '2000-01-01T00:00:00.000Z' });
+    const swept = new PaymentService(provider, journal, silentLogger, { keepMs: 7 * 24 * 3600e3, sweepEveryMs: 0 });
+    await swept.pay(sale('NEW'), { timeoutMs: 1000 });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await journal.get('OLD'), undefined, 'old finished entry forgotten');
+    assert.equal((await journal.get('STUCK'))?.state, 'pending', 'pending entry kept');
+    assert.equal((await journal.get('NEW'))?.state, 'done', 'recent entry kept');
+  });
 });
