@@ -52,6 +52,8 @@ module.exports = {
         default: { module: 'localfilesystem' }
     },
     logging: { console: { level: 'info', metrics: false, audit: false } },
+    // A local demo with its own simulators: no version check to ask about on first open.
+    telemetry: { enabled: false, updateNotification: false },
     editorTheme: { projects: { enabled: false }, tours: false }
 };
 `);
