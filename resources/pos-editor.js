@@ -95,7 +95,21 @@
     return offered;
   }
 
+  /**
+   * A flow node's config-node field is required only while its provider is the selected one.
+   * Used as `validate: PosPayments.configFor('paymentsense')` in every flow node.
+   */
+  function configFor(provider) {
+    return function (v) {
+      if ((this.provider || 'paymentsense') !== provider) return true;
+      if (!v || v === '_ADD_') return false;
+      var config = RED.nodes.node(v);
+      return !!config && (config.valid == null || config.valid);
+    };
+  }
+
   window.PosPayments = {
+    configFor: configFor,
     providers: providers,
     provider: provider,
     supports: supports,

@@ -95,6 +95,14 @@ describe('editor in a real browser', function () {
       return id;
     });
     assert.ok(payId, 'a pos-pay node in the example flow');
+    // Every pack node in the examples passes the editor's own validation (no red triangle).
+    const invalid = await page.evaluate(() => {
+      const bad: string[] = [];
+      window.RED.nodes.eachNode((n: any) => { if (/^pos-/.test(n.type) && n.valid === false) bad.push(`${n.type} ${n.id}`); });
+      window.RED.nodes.eachConfig((n: any) => { if (/^pos-/.test(n.type) && n.valid === false) bad.push(`${n.type} ${n.id}`); });
+      return bad;
+    });
+    assert.deepEqual(invalid, []);
     await page.evaluate((id) => window.RED.workspaces.show(window.RED.nodes.node(id).z), payId);
     await page.waitForFunction((id) => /connected/.test(window.RED.nodes.node(id)?.status?.text ?? ''), payId, { timeout: 20000 });
     // And what the canvas draws under the node, not only the editor's model of it.
