@@ -1,1 +1,12 @@
-export {};
+// The library without Node-RED, for scripts and other hosts: the shared core, the
+// Paymentsense adapter and its simulator.
+
+export * from './core/types';
+export { PosError, isPosError, type PosErrorCode } from './core/errors';
+export { checkCurrency, checkMinorUnits, currencyExponent, formatMinor } from './core/money';
+export { parsePaymentRequest } from './core/request';
+export type { Capabilities, Capability, PaymentProvider } from './core/provider';
+export { Journal, MemoryJournalStore, type JournalStore } from './core/journal';
+export { PaymentService } from './core/payments';
+export { PaymentsenseProvider, type PaymentsenseOptions } from './providers/paymentsense/client';
+export { PaymentsenseSimulator } from './simulators/paymentsense';

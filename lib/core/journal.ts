@@ -45,7 +45,7 @@ export class Journal {
   }
 
   async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> {
-    const done: JournalEntry = { ...entry, state: 'done', finishedAt: new Date().toISOString(), result: { ...result, raw: result.raw } };
+    const done: JournalEntry = { ...entry, state: 'done', finishedAt: new Date().toISOString(), result };
     await this.store.set(journalKey(entry.reference), done);
     return done;
   }

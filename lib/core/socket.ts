@@ -241,21 +241,19 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
       ws.terminate();
     };
     const onClose = (code: number, reason: Buffer) => this.onClose(a, code, reason.toString('utf8'));
-    ws.on('open', onOpen);
-    ws.on('message', onMessage);
-    ws.on('ping', onLiveness);
-    ws.on('pong', onLiveness);
-    ws.on('error', onError);
-    ws.on('unexpected-response', onUnexpectedResponse);
-    ws.on('close', onClose);
+    // One list for attaching and detaching, so detach removes exactly what was added.
+    const listeners: Array<[string, (...args: any[]) => void]> = [
+      ['open', onOpen],
+      ['message', onMessage],
+      ['ping', onLiveness],
+      ['pong', onLiveness],
+      ['error', onError],
+      ['unexpected-response', onUnexpectedResponse],
+      ['close', onClose],
+    ];
+    for (const [event, fn] of listeners) ws.on(event, fn);
     a.detach = () => {
-      ws.off('open', onOpen);
-      ws.off('message', onMessage);
-      ws.off('ping', onLiveness);
-      ws.off('pong', onLiveness);
-      ws.off('error', onError);
-      ws.off('unexpected-response', onUnexpectedResponse);
-      ws.off('close', onClose);
+      for (const [event, fn] of listeners) ws.off(event, fn);
     };
     return a;
   }

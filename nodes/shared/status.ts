@@ -1,9 +1,8 @@
 // Status under a node, from the locale catalog (key prefix `pos.` is merged into every
 // node's catalog by the build, see scripts/build.js).
 
-import type { ConnectionState } from '../../lib/core/types';
 import { formatMinor } from '../../lib/core/money';
-import type { PaymentResult } from '../../lib/core/types';
+import type { ConnectionState, PaymentResult } from '../../lib/core/types';
 import type { NodeStatus, RedApi } from './red';
 
 const MAX_TEXT = 60;
@@ -34,6 +33,5 @@ export function textStatus(RED: RedApi, key: string, subs?: Record<string, unkno
 
 /** A progress prompt from the catalog when it has one, else the provider's own words. */
 export function progressStatus(RED: RedApi, event: string, fallback: string): NodeStatus {
-  const text = RED._(`pos.progress.${event}`, { defaultValue: fallback });
-  return { fill: 'blue', shape: 'dot', text: short(text === `pos.progress.${event}` ? fallback : text) };
+  return { fill: 'blue', shape: 'dot', text: short(RED._(`pos.progress.${event}`, { defaultValue: fallback })) };
 }

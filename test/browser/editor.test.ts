@@ -5,12 +5,9 @@
 // the Debug sidebar after clicking an inject button. One Node-RED and one browser for the file.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { QuickStart } from '../support/quick-start';
 
 // The callbacks given to page.evaluate / waitForFunction run in the browser; the test project
 // compiles without the DOM lib, so the browser globals they use are declared loosely here.
@@ -18,41 +15,16 @@ declare const RED: any;
 declare const document: any;
 declare const window: any;
 
-const root = path.resolve(__dirname, '../../..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = { pay: '/tmp/pos-pay-dialog.png', config: '/tmp/pos-config-dialog.png', debug: '/tmp/pos-debug-sidebar.png' };
 /** An untranslated message-catalog key such as `pos-pay.label.terminalId`. */
 const RAW_KEY = /\bpos-[a-z-]+\.[a-zA-Z.]+/;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function waitFor<T>(what: string, limitMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 interface FlowNode { id: string; type: string; z?: string; wires?: string[][]; payload?: string; name?: string; [k: string]: unknown }
 
 describe('editor: the pack in the Node-RED editor (headless Chromium)', function () {
   this.timeout(120000);
-  let userDir: string | undefined;
-  let port = 0;
-  let child: ChildProcess | undefined;
-  let output = '';
+  const app = new QuickStart();
   let browser: Browser | undefined;
   let page: Page;
   const pageErrors: string[] = [];
@@ -62,8 +34,8 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
   let configId = '';
   let injectId = '';
 
-  const api = (p: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${p}`, init);
-  const editorUrl = () => `http://127.0.0.1:${port}/`;
+  const api = (p: string, init?: RequestInit) => app.api(p, init);
+  const editorUrl = () => `http://127.0.0.1:${app.port}/`;
 
   before(async function () {
     // Never skipped: without a browser this test cannot say anything, so it says so.
@@ -72,21 +44,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
         '`chromium` package (apt-get install chromium) or set CHROMIUM_PATH to a Chromium/Chrome executable.');
     }
 
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pos-editor-'));
-    port = await freePort();
-    const simPort = await freePort();
-    child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], {
-      cwd: root,
-      env: { ...process.env, POS_USER_DIR: userDir, POS_PORT: String(port), POS_SIMULATOR_PORT: String(simPort) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => { output += d; });
-    child.stderr!.on('data', (d) => { output += d; });
-    const started = await waitFor('Node-RED to start flows', 60000, async () => {
-      if (/Started flows/.test(output)) return 'started';
-      return child!.exitCode !== null ? `exited with code ${child!.exitCode}` : undefined;
-    }).catch((err: Error) => err.message);
-    assert.equal(started, 'started', `npm start (scripts/start.js): ${started}\n${output}`);
+    await app.start();
 
     flows = (await (await api('/flows')).json()) as FlowNode[];
     const pay = flows.find((n) => n.type === 'pos-pay' && flows.some((i) => i.type === 'inject' && i.z === n.z && /1250/.test(String(i.payload)) && (i.wires ?? []).flat().includes(n.id)));
@@ -127,16 +85,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     this.timeout(30000);
     if (browser) await browser.close().catch(() => undefined);
     browser = undefined;
-    const c = child;
-    child = undefined;
-    if (c && c.exitCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGINT');
-      const timer = setTimeout(() => c.kill('SIGKILL'), 10000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+    await app.dispose();
   });
 
   /** Every piece of text a person can read in the top edit tray: text, placeholders, titles, options. */
@@ -194,7 +143,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       return !!label && label.textContent === 'connected';
     }, payId, { timeout: 15000 }).catch(async () => {
       const now = await node.locator('.red-ui-flow-node-status-label').textContent().catch(() => null);
-      throw new Error(`the pay node's status is ${JSON.stringify(now)}, not "connected"\n${output.slice(-3000)}`);
+      throw new Error(`the pay node's status is ${JSON.stringify(now)}, not "connected"\n${app.output.slice(-3000)}`);
     });
     // No red triangle: the example's pack nodes pass the editor's own validation.
     const invalid = await page.evaluate(() => {
@@ -321,7 +270,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       .filter({ has: page.locator('.red-ui-debug-msg-topic', { hasText: /^approved : msg\b/ }) });
     await approved.first().waitFor({ state: 'visible', timeout: 20000 }).catch(async () => {
       const msgs = await page.locator('.red-ui-debug-msg').allInnerTexts();
-      throw new Error(`no approved result from the "${resultName}" debug node in the Debug sidebar; it shows ${JSON.stringify(msgs)}\n${output.slice(-3000)}`);
+      throw new Error(`no approved result from the "${resultName}" debug node in the Debug sidebar; it shows ${JSON.stringify(msgs)}\n${app.output.slice(-3000)}`);
     });
     assert.equal(await approved.count(), 1, 'exactly one result for one click');
     // Open msg, then msg.payload, the way a person would, and read the outcome.
