@@ -19,6 +19,8 @@ export interface JournalEntry {
   startedAt: string;
   finishedAt?: string;
   result?: PaymentResult;
+  /** What the provider noted while the payment ran (its own ids), so a lost result can be looked up. */
+  notes?: Record<string, unknown>;
 }
 
 const PREFIX = 'posj_';
@@ -42,6 +44,13 @@ export class Journal {
     const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request, startedAt: new Date().toISOString() };
     await this.store.set(journalKey(request.reference), entry);
     return entry;
+  }
+
+  /** Merges provider notes into a pending entry; returns the updated entry. */
+  async note(entry: JournalEntry, notes: Record<string, unknown>): Promise<JournalEntry> {
+    const noted: JournalEntry = { ...entry, notes: { ...entry.notes, ...notes } };
+    await this.store.set(journalKey(entry.reference), noted);
+    return noted;
   }
 
   async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> {

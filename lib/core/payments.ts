@@ -99,7 +99,7 @@ export class PaymentService {
     if (this.provider.state.name !== 'connected') {
       throw new PosError('not_connected', `not connected to ${this.provider.name} (${this.provider.state.name}); nothing was sent`);
     }
-    const entry = await this.journal.begin(request, randomUUID());
+    let entry = await this.journal.begin(request, randomUUID());
     let result: PaymentResult;
     try {
       result = await this.provider.pay({
@@ -107,6 +107,9 @@ export class PaymentService {
         attemptId: entry.attemptId,
         deadline: Date.now() + opts.timeoutMs,
         onProgress: opts.onProgress ?? (() => {}),
+        note: async (notes) => {
+          entry = await this.journal.note(entry, notes);
+        },
       });
     } catch (err) {
       if (isPosError(err) && NOT_SENT.has(err.code)) {
@@ -139,7 +142,9 @@ export class PaymentService {
   async resolvePending(entry: JournalEntry): Promise<PaymentResult> {
     let found: LookupResult;
     try {
-      found = await this.provider.lookup({ request: entry.request, attemptId: entry.attemptId });
+      found = await this.provider.lookup({
+        request: entry.request, attemptId: entry.attemptId, startedAt: entry.startedAt, ...(entry.notes ? { notes: entry.notes } : {}),
+      });
     } catch (err) {
       found = { found: 'cannot_ask', reason: (err as Error).message };
     }

@@ -1,6 +1,7 @@
 // What every provider adapter offers the nodes. Nodes never look at a provider's name to
 // decide behaviour: they ask `capabilities`, so a new provider is an adapter plus an entry.
 
+import type { RequestServer } from './inbound';
 import type { ConnectionState, NotificationEvent, PaymentRequest, PaymentResult, ProgressEvent, ProviderName, Terminal } from './types';
 
 export interface Capabilities {
@@ -23,6 +24,22 @@ export interface PaymentAttempt {
   /** Absolute deadline (ms since epoch) for the final result. */
   deadline: number;
   onProgress: (event: ProgressEvent) => void;
+  /**
+   * Records provider ids (a payment intent, a session) in the journal before the adapter goes
+   * on, so that lookup() can find the payment after a lost result or a restart. Resolves once
+   * the note is stored.
+   */
+  note: (notes: Record<string, unknown>) => Promise<void>;
+}
+
+/** What lookup() is told about an earlier attempt. */
+export interface AttemptRecord {
+  request: PaymentRequest;
+  attemptId: string;
+  /** When the attempt was journalled (ISO 8601). */
+  startedAt: string;
+  /** What the adapter noted during the attempt, if anything. */
+  notes?: Record<string, unknown>;
 }
 
 /** What asking the provider about an earlier attempt found. */
@@ -48,7 +65,14 @@ export interface PaymentProvider {
   answerSignature(reference: string, accepted: boolean): Promise<void>;
   listTerminals(): Promise<Terminal[]>;
   /** Asks the provider what became of an attempt whose result was lost (disconnect, restart). */
-  lookup(attempt: { request: PaymentRequest; attemptId: string }): Promise<LookupResult>;
+  lookup(attempt: AttemptRecord): Promise<LookupResult>;
   onState(listener: (state: ConnectionState) => void): Unsubscribe;
   onNotification(listener: (event: NotificationEvent) => void): Unsubscribe;
+  /** Providers that call us (capability `requests`) serve flows through this. */
+  readonly requests?: RequestServer;
+  /**
+   * Told when the first notification listener arrives and the last leaves, for providers that
+   * must ask the remote side to send events (Dojo registers HandleEvent capabilities).
+   */
+  setNotificationInterest?(wanted: boolean): void;
 }

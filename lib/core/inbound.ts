@@ -1,0 +1,44 @@
+// Requests a provider sends *to us* (Dojo's EPOS Data API, later Paymentsense pay at table):
+// the library validates them and hands them to whoever serves the method; the answer goes back
+// through the provider, which turns errors into its own wire shape. Nothing here knows a
+// provider's vocabulary: a handler rejects with an InboundError carrying the provider's error
+// type, or with a PosError that the provider maps (not_found, bad_input, timeout, ...).
+
+import type { ProviderName } from './types';
+
+/** A rejection that names the provider's own error type (Dojo: NotFound, Conflict, ...). */
+export class InboundError extends Error {
+  constructor(readonly type: string, message: string) {
+    super(message);
+    this.name = 'InboundError';
+  }
+}
+
+export interface InboundRequest {
+  readonly provider: ProviderName;
+  /** As the provider spells it, e.g. SearchOrdersV1. */
+  readonly method: string;
+  /** The provider's request id; a repeated id is answered from the first answer, never run twice. */
+  readonly id: string;
+  /** Already validated against the provider's schema for this method. */
+  readonly params: unknown;
+  readonly receivedAt: string;
+  /** Why `result` would not be a valid answer to this method; undefined when it would be. */
+  checkResult(result: unknown): string | undefined;
+  /** The error types the provider understands, the catch-all first. */
+  readonly errorTypes: readonly string[];
+}
+
+/** Resolves with the result, or rejects with an InboundError / PosError / any Error. */
+export type InboundHandler = (request: InboundRequest) => Promise<unknown>;
+
+export interface RequestServer {
+  /** Every method (as the provider spells it) a flow may serve. */
+  readonly methods: readonly string[];
+  /**
+   * Replaces the set of methods served and their handler. The provider tells the remote side
+   * (Dojo: capability registration) whenever the set changes. Methods outside the set are
+   * refused in the provider's own error shape without reaching the handler.
+   */
+  serve(methods: ReadonlySet<string>, handler: InboundHandler): void;
+}
