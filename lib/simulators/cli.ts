@@ -1,6 +1,7 @@
 // `npm run simulators`: every provider simulator on a fixed loopback port, for a config
 // node in `custom` mode or for poking at the protocol by hand. Stops on Ctrl-C.
 
+import { DojoSimulator, SIMULATOR_API_KEY } from './dojo';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from './paymentsense';
 
 export interface StartedSimulators {
@@ -9,12 +10,26 @@ export interface StartedSimulators {
 }
 
 export async function startSimulators(basePort = 8701, log?: (line: string) => void): Promise<StartedSimulators> {
-  const paymentsense = new PaymentsenseSimulator({ port: basePort, ...(log ? { logger: log } : {}) });
-  const { url } = await paymentsense.start();
-  return {
-    lines: [`Paymentsense Connect simulator: ${url} (custom environment; token "${SIMULATOR_TOKEN}", any software house and installer id)`],
-    stop: () => paymentsense.stop(),
-  };
+  const logger = log ? { logger: log } : {};
+  const paymentsense = new PaymentsenseSimulator({ port: basePort, ...logger });
+  // A card machine that walks pay at table every 20 s once an EPOS has registered for it.
+  const dojo = new DojoSimulator({ port: basePort + 1, payAtTableIntervalMs: 20_000, ...logger });
+  try {
+    const { url } = await paymentsense.start();
+    const dojoStarted = await dojo.start();
+    return {
+      lines: [
+        `Paymentsense Connect simulator: ${url} (custom environment; token "${SIMULATOR_TOKEN}", any software house and installer id)`,
+        `Dojo simulator: ${dojoStarted.url} (REST; EPOS Data WebSocket at ${dojoStarted.url.replace(/^http/, 'ws')}/epos) for a pos-dojo node in custom mode; API key "${SIMULATOR_API_KEY}", any software-house-id`,
+      ],
+      stop: async () => {
+        await Promise.all([paymentsense.stop(), dojo.stop()]);
+      },
+    };
+  } catch (err) {
+    await Promise.all([paymentsense.stop(), dojo.stop()]);
+    throw err;
+  }
 }
 
 if (require.main === module) {
