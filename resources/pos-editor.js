@@ -6,7 +6,9 @@
  * run more than once: the first copy wins.
  *
  * It holds the ONE table of providers the editor knows and what each can do. Adding a provider
- * means one entry here, plus its config field row and default in each flow node's .html.
+ * means one entry here, plus its config field row and default in each flow node's .html
+ * (Node-RED builds the config-node selects from the static template before any editor script
+ * could add rows, so those rows stay literal).
  */
 (function () {
   'use strict';
@@ -23,6 +25,24 @@
         pay: true, refund: true, cancel: true, signature: true,
         terminals: true, notifications: true, requests: false
       }
+    },
+    {
+      name: 'dojo',
+      label: 'Dojo',
+      configType: 'pos-dojo',
+      capabilities: {
+        pay: true, refund: true, cancel: true, signature: true,
+        terminals: true, notifications: true, requests: true
+      },
+      // The EPOS Data methods a request-in node may answer (HandleEventV1 goes to notification
+      // nodes instead). A unit test keeps this list equal to the one derived from Dojo's AsyncAPI.
+      requestMethods: [
+        'SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'ExtendOrderLockV1', 'DeleteOrderLockV1',
+        'RecordOrderPaymentByIdV1', 'GetOrderBillByIdV1', 'CreateOrderV1', 'CancelOrderByIdV1',
+        'ListAreasV1', 'SearchTablesV1',
+        'SearchPartiesV1', 'GetPartyByIdV1', 'CreatePartyV1', 'UpdatePartyV1', 'DeletePartyByIdV1',
+        'SearchReservationsV1', 'GetReservationByIdV1', 'CreateReservationV1', 'UpdateReservationV1', 'DeleteReservationByIdV1'
+      ]
     }
   ];
 

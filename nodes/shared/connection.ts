@@ -7,6 +7,7 @@ import { PaymentService } from '../../lib/core/payments';
 import type { PaymentProvider, Unsubscribe } from '../../lib/core/provider';
 import type { ConnectionState, Logger, NotificationEvent, PaymentResult } from '../../lib/core/types';
 import type { Node } from './red';
+import { RequestRouter } from './request-router';
 
 export interface ConnectionUser {
   id: string;
@@ -18,6 +19,8 @@ const CLOSE_LIMIT_MS = 2000;
 
 export class ProviderConnection {
   readonly payments: PaymentService;
+  /** Present when the provider calls us (capability `requests`). */
+  readonly requests: RequestRouter | undefined;
   private readonly users = new Map<string, ConnectionUser>();
   private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
   private readonly own: Unsubscribe[] = [];
@@ -26,6 +29,7 @@ export class ProviderConnection {
 
   constructor(readonly provider: PaymentProvider, journalStore: JournalStore, private readonly logger: Logger) {
     this.payments = new PaymentService(provider, new Journal(journalStore), logger);
+    this.requests = provider.requests ? new RequestRouter(provider.requests) : undefined;
     this.own.push(provider.onState((state) => this.fanOut(state)));
     this.own.push(provider.onNotification((event) => this.emit(event)));
   }
@@ -52,7 +56,13 @@ export class ProviderConnection {
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
     this.notificationListeners.add(listener);
-    return () => this.notificationListeners.delete(listener);
+    // Providers that must ask for events (Dojo) are told when the first listener arrives and the last leaves.
+    if (this.notificationListeners.size === 1) this.provider.setNotificationInterest?.(true);
+    return () => {
+      if (this.notificationListeners.delete(listener) && this.notificationListeners.size === 0) {
+        this.provider.setNotificationInterest?.(false);
+      }
+    };
   }
 
   /** Called when the config node itself closes: nothing of ours may outlive it. */

@@ -1,0 +1,82 @@
+// Config node for Dojo: owns the one outbound EPOS Data WebSocket its flow nodes share (Dojo
+// calls us over it) and the REST client for payments at the counter.
+
+import { PosError } from '../lib/core/errors';
+import { DojoProvider } from '../lib/providers/dojo/client';
+import { acquireSimulator, type RunningSimulator } from '../lib/simulators/in-process';
+import { DojoSimulator, SIMULATOR_API_KEY } from '../lib/simulators/dojo';
+import { ProviderConnection, contextJournalStore, nodeLogger } from './shared/connection';
+import { resolveSecret } from './shared/secrets';
+import type { Node, RedApi } from './shared/red';
+
+type Environment = 'simulator' | 'test' | 'production' | 'custom';
+
+interface DojoConfig {
+  name?: string;
+  environment?: Environment;
+  url?: string;
+  softwareHouseId?: string;
+  resellerId?: string;
+  verifyTls?: boolean | string;
+  /** Seconds between WebSocket pings; Dojo asks for one at least every 30 s. */
+  heartbeat?: number | string;
+}
+
+interface DojoNode extends Node {
+  connection?: ProviderConnection;
+  configError?: string;
+}
+
+const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
+const DEFAULT_HEARTBEAT_S = 25;
+const MAX_HEARTBEAT_S = 30;
+/** How often the built-in simulator's card machine walks the pay-at-table sequence, so the example shows something. */
+const SIMULATOR_TABLE_WALK_MS = 15_000;
+/** The sandbox accepts these literal ids (dojo.md 8); the simulator accepts any. */
+const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
+
+function heartbeatMs(value: unknown): number {
+  const seconds = Number(value);
+  return Math.round((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, MAX_HEARTBEAT_S) : DEFAULT_HEARTBEAT_S) * 1000);
+}
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-dojo', function (this: DojoNode, config: DojoConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const simulated = environment === 'simulator';
+    let simulator: Promise<RunningSimulator> | undefined;
+    try {
+      const provider = new DojoProvider({
+        // The simulator's address is only known once it listens; the URL is taken on each attempt.
+        environment: simulated ? 'custom' : environment,
+        url: simulated ? 'http://127.0.0.1:1' : config.url?.trim() || undefined,
+        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey) ?? '',
+        softwareHouseId: config.softwareHouseId?.trim() || (simulated ? SIMULATOR_SOFTWARE_HOUSE : ''),
+        ...(config.resellerId?.trim() ? { resellerId: config.resellerId.trim() } : {}),
+        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        heartbeatIntervalMs: heartbeatMs(config.heartbeat),
+        logger: nodeLogger(node),
+      }, simulated ? () => {
+        simulator ??= acquireSimulator('dojo', () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }));
+        return simulator.then((s) => ({ url: s.url }));
+      } : undefined);
+      node.connection = new ProviderConnection(provider, contextJournalStore(node), nodeLogger(node));
+    } catch (err) {
+      // A config that cannot work (no key, bad URL) is reported on every node that uses it.
+      node.configError = (err as Error).message;
+      node.error(err instanceof PosError ? `Dojo: ${err.message}` : String(err));
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const closing = node.connection?.close() ?? Promise.resolve();
+      closing
+        .then(() => simulator?.then((s) => s.release()))
+        .catch((err: Error) => node.warn(err.message))
+        .then(() => done());
+    });
+  }, {
+    credentials: { apiKey: { type: 'password' } },
+  });
+};

@@ -1,0 +1,62 @@
+// An inbound request (Dojo's EPOS Data methods) into the flow. Like `http in`: the msg carries
+// a key that a pos-response node answers with; no answer within the timeout is answered with
+// the provider's catch-all error, so the provider is never left waiting.
+
+import { isPosError } from '../lib/core/errors';
+import type { InboundRequest } from '../lib/core/inbound';
+import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
+import { abandonRequests, openRequest } from './shared/pending-requests';
+import type { Node, RedApi } from './shared/red';
+import { textStatus } from './shared/status';
+
+interface RequestInConfig extends FlowNodeConfig {
+  /** One method as the provider spells it (SearchOrdersV1), or `*` for every method no other node takes. */
+  method?: string;
+}
+
+const DEFAULT_TIMEOUT_S = 10;
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-request-in', function (this: Node, config: RequestInConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const binding = bindFlowNode(RED, node, { ...config, provider: config.provider || 'dojo' }, 'requests');
+    const method = String(config.method ?? '').trim();
+    let limitMs = DEFAULT_TIMEOUT_S * 1000;
+    let leave: (() => void) | undefined;
+    try {
+      limitMs = timeoutMs(undefined, config.timeout, DEFAULT_TIMEOUT_S);
+      const router = binding.require('requests').requests;
+      if (!router) throw new Error(`${binding.provider} does not send requests to flows`);
+      if (!method) throw new Error('choose the method this node answers');
+      leave = router.add({ id: node.id, method, handle: (request) => forward(request) });
+    } catch (err) {
+      // The node cannot serve anything; say why under it and in the log, once.
+      const reason = (err as Error).message;
+      node.error(reason);
+      node.status(textStatus(RED, 'status.failed', { reason }, 'red'));
+    }
+
+    function forward(request: InboundRequest): Promise<unknown> {
+      const { key, answer } = openRequest(request, node.id, limitMs);
+      node.send({
+        topic: request.method,
+        method: request.method,
+        requestId: request.id,
+        provider: request.provider,
+        payload: request.params,
+        _posRequest: key,
+      });
+      answer.catch((err: Error) => {
+        if (isPosError(err) && err.code === 'timeout') node.warn(`${err.message}; the provider was sent an error`);
+      });
+      return answer;
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      leave?.();
+      abandonRequests(node.id, 'the request-in node was stopped (redeploy) before the flow answered');
+      done();
+    });
+  });
+};
