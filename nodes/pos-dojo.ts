@@ -20,6 +20,8 @@ interface DojoConfig {
   verifyTls?: boolean | string;
   /** Seconds between WebSocket pings; Dojo asks for one at least every 30 s. */
   heartbeat?: number | string;
+  /** Seconds between two looks at a running terminal session; Dojo gives no guidance [inferred]. */
+  pollInterval?: number | string;
 }
 
 interface DojoNode extends Node {
@@ -34,6 +36,13 @@ const MAX_HEARTBEAT_S = 30;
 const SIMULATOR_TABLE_WALK_MS = 15_000;
 /** The sandbox accepts these literal ids (dojo.md 8); the simulator accepts any. */
 const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
+
+const DEFAULT_POLL_S = 1;
+
+function pollMs(value: unknown): number {
+  const seconds = Number(value);
+  return Math.round((Number.isFinite(seconds) && seconds >= 0.05 ? Math.min(seconds, 10) : DEFAULT_POLL_S) * 1000);
+}
 
 function heartbeatMs(value: unknown): number {
   const seconds = Number(value);
@@ -57,6 +66,7 @@ export = function (RED: RedApi): void {
         ...(config.resellerId?.trim() ? { resellerId: config.resellerId.trim() } : {}),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
         heartbeatIntervalMs: heartbeatMs(config.heartbeat),
+        pollIntervalMs: pollMs(config.pollInterval),
         logger: nodeLogger(node),
       }, simulated ? () => {
         simulator ??= acquireSimulator('dojo', () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }));

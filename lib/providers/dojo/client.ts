@@ -41,6 +41,9 @@ const CAPABILITIES: Capabilities = {
 /** Header values travel verbatim; a line break or control character would break (or forge) a header. */
 const HEADER_SAFE = /^[\x21-\x7e][\x20-\x7e]*$/;
 
+/** Longest an event waits for the payment intent it names to be known. */
+const EVENT_HOLD_MS = 5000;
+
 export class DojoProvider implements PaymentProvider {
   readonly name = 'dojo' as const;
   readonly capabilities = CAPABILITIES;
@@ -51,6 +54,8 @@ export class DojoProvider implements PaymentProvider {
   private readonly logger: Logger;
   private readonly redact: Redactor;
   private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  /** The tail of the event queue: events are delivered in the order Dojo sent them. */
+  private events: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
   private stopped = false;
 
@@ -158,9 +163,19 @@ export class DojoProvider implements PaymentProvider {
     return this.counter.lookup(record);
   }
 
+  /**
+   * Events keep their order; one that names an intent we do not know yet waits (briefly) for
+   * the intents being created now, since Dojo may announce an intent before our POST returns.
+   */
   private emitEvent(e: DojoEvent): void {
     const data = e.data && typeof e.data === 'object' ? (e.data as { paymentIntentId?: unknown }) : {};
-    const reference = typeof data.paymentIntentId === 'string' ? this.counter.referenceOf(data.paymentIntentId) : undefined;
+    const intentId = typeof data.paymentIntentId === 'string' ? data.paymentIntentId : undefined;
+    const ready = intentId && !this.counter.referenceOf(intentId) ? this.counter.creationsSettled(EVENT_HOLD_MS) : undefined;
+    this.events = (ready ? this.events.then(() => ready) : this.events).then(() => this.deliverEvent(e, intentId));
+  }
+
+  private deliverEvent(e: DojoEvent, intentId: string | undefined): void {
+    const reference = intentId ? this.counter.referenceOf(intentId) : undefined;
     const event: NotificationEvent = {
       provider: 'dojo',
       event: e.event,

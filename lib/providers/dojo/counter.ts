@@ -65,6 +65,8 @@ export class DojoCounter {
   /** payment intent id -> our reference, so Dojo's events can name the payment. */
   private readonly intentRefs = new Map<string, string>();
   private abort = new AbortController();
+  /** Payment intents being created now: Dojo may announce one before our POST returns its id. */
+  private readonly creating = new Set<Promise<unknown>>();
 
   constructor(opts: CounterOptions) {
     this.rest = opts.rest;
@@ -77,6 +79,15 @@ export class DojoCounter {
   /** Our reference for a payment intent this process created, if it still remembers it. */
   referenceOf(paymentIntentId: string): string | undefined {
     return this.intentRefs.get(paymentIntentId);
+  }
+
+  /** Resolves once every payment intent being created now has its id (or failed), at most `limitMs` later. */
+  async creationsSettled(limitMs: number): Promise<void> {
+    if (this.creating.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, limitMs); });
+    await Promise.race([Promise.allSettled([...this.creating]), limit]);
+    clearTimeout(timer);
   }
 
   /** Makes waits usable again after stop(). */
@@ -172,7 +183,7 @@ export class DojoCounter {
     }
     const options = passThrough(request.options);
     const money = (value: number) => ({ value, currencyCode: request.currency });
-    const intent = await refused(this.rest.createPaymentIntent({
+    const creation = refused(this.rest.createPaymentIntent({
       captureMode: 'Auto',
       ...options,
       amount: money(request.amount),
@@ -180,6 +191,8 @@ export class DojoCounter {
       ...(request.tip ? { tipsAmount: money(request.tip) } : {}),
       ...(request.cashback ? { cashbackAmount: money(request.cashback) } : {}),
     }));
+    this.creating.add(creation);
+    const intent = await creation.finally(() => this.creating.delete(creation));
     remember(this.unstarted, request.reference, { intentId: intent.id, amount: request.amount, currency: request.currency, tip: request.tip ?? 0, cashback: request.cashback ?? 0 });
     remember(this.intentRefs, intent.id, request.reference);
     return intent.id;

@@ -76,6 +76,8 @@ export class DojoSimulator {
   private readonly server: DojoServer;
   private readonly host: string;
   private readonly payAtTableIntervalMs: number;
+  /** An EPOS served the walk at the last check; the first walk after that waits a little. */
+  private ready = false;
   private readonly log: (line: string) => void;
   private started?: Promise<{ port: number; url: string }>;
   private stopped?: Promise<void>;
@@ -271,13 +273,24 @@ export class DojoSimulator {
       }, (err: Error) => this.log(`HandleEventV1 ${e.event} not delivered: ${err.message}`));
   }
 
-  /** One walk at a time, the next one scheduled only after the last ended. */
-  private scheduleWalk(): void {
+  /**
+   * One walk at a time, the next one scheduled only after the last ended. Until an EPOS serves
+   * the walk, readiness is checked every second, and the first walk comes shortly after it is
+   * ready (so a new user sees a payment within seconds, after the flow's start-up injects ran).
+   */
+  private scheduleWalk(delayMs = Math.min(this.payAtTableIntervalMs, READY_CHECK_MS)): void {
     if (this.stopped) return;
     this.walkTimer = setTimeout(() => {
       this.walkTimer = undefined;
       const ready = this.hub.connected && this.store.has('SearchOrders') && this.store.has('RecordOrderPayment');
-      if (!ready) return this.scheduleWalk();
+      if (!ready) {
+        this.ready = false;
+        return this.scheduleWalk();
+      }
+      if (!this.ready) {
+        this.ready = true;
+        return this.scheduleWalk(Math.min(this.payAtTableIntervalMs, FIRST_WALK_DELAY_MS));
+      }
       const walk = this.playPayAtTable().then(
         (r) => this.log(`pay at table: ${r.message}`),
         (err: Error) => this.log(`pay at table failed: ${err.message}`),
@@ -285,12 +298,17 @@ export class DojoSimulator {
       this.walking = walk;
       void walk.then(() => {
         this.walking = undefined;
-        this.scheduleWalk();
+        this.scheduleWalk(this.payAtTableIntervalMs);
       });
-    }, this.payAtTableIntervalMs);
+    }, delayMs);
     this.walkTimer.unref();
   }
 }
+
+/** How often an idle simulator checks whether an EPOS now serves the pay-at-table walk. */
+const READY_CHECK_MS = 1000;
+/** Pause between an EPOS becoming ready and the first walk. */
+const FIRST_WALK_DELAY_MS = 2000;
 
 function nonNegative(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;

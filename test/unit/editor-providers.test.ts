@@ -1,0 +1,43 @@
+// The editor's provider table (resources/pos-editor.js) is plain browser JavaScript, so it
+// cannot import the library; this keeps the two from drifting apart.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { DOJO_METHODS } from '../../lib/providers/dojo/schemas';
+import { DojoProvider } from '../../lib/providers/dojo/client';
+import { PaymentsenseProvider } from '../../lib/providers/paymentsense/client';
+
+interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean>; requestMethods?: string[] }
+
+function editorProviders(): EditorProvider[] {
+  const code = fs.readFileSync(path.join(__dirname, '../../../resources/pos-editor.js'), 'utf8');
+  const window: { PosPayments?: { providers: EditorProvider[] } } = {};
+  vm.runInNewContext(code, { window });
+  assert.ok(window.PosPayments, 'pos-editor.js defines window.PosPayments');
+  // Objects from another realm: compare them as plain data.
+  return JSON.parse(JSON.stringify(window.PosPayments.providers));
+}
+
+describe('editor provider table (resources/pos-editor.js)', () => {
+  const providers = editorProviders();
+  const byName = new Map(providers.map((p) => [p.name, p]));
+
+  it('offers Dojo request-in methods exactly as derived from Dojo\'s AsyncAPI (HandleEventV1 goes to notification nodes)', () => {
+    const derived = DOJO_METHODS.map((m) => m.method).filter((m) => m !== 'HandleEventV1').sort();
+    assert.deepEqual([...(byName.get('dojo')?.requestMethods ?? [])].sort(), derived);
+  });
+
+  it('claims the same capabilities as the runtime adapters', () => {
+    const dojo = new DojoProvider({ environment: 'custom', url: 'http://127.0.0.1:1', apiKey: 'sk_sandbox_x', softwareHouseId: 'SH' });
+    const paymentsense = new PaymentsenseProvider({ environment: 'custom', url: 'ws://127.0.0.1:1', token: 'token-x', softwareHouseId: 'SH', installerId: 'IN' });
+    assert.deepEqual(byName.get('dojo')?.capabilities, { ...dojo.capabilities });
+    assert.deepEqual(byName.get('paymentsense')?.capabilities, { ...paymentsense.capabilities });
+  });
+
+  it('names a config node type that package.json registers, for every provider', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8'));
+    for (const p of providers) assert.ok(pkg['node-red'].nodes[p.configType], `${p.configType} in package.json`);
+  });
+});
