@@ -1,13 +1,12 @@
 // Config node for Dojo: owns the one outbound EPOS Data WebSocket its flow nodes share (Dojo
 // calls us over it) and the REST client for payments at the counter.
 
-import { PosError } from '../lib/core/errors';
 import { DojoProvider } from '../lib/providers/dojo/client';
-import { acquireSimulator, type RunningSimulator } from '../lib/simulators/in-process';
 import { DojoSimulator, SIMULATOR_API_KEY } from '../lib/simulators/dojo';
-import { ProviderConnection, contextJournalStore, nodeLogger } from './shared/connection';
+import { ownConnection, type ConfigNode } from './shared/config-node';
+import { nodeLogger } from './shared/connection';
+import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
-import type { Node, RedApi } from './shared/red';
 
 type Environment = 'simulator' | 'test' | 'production' | 'custom';
 
@@ -22,11 +21,6 @@ interface DojoConfig {
   heartbeat?: number | string;
   /** Seconds between two looks at a running terminal session; Dojo gives no guidance [inferred]. */
   pollInterval?: number | string;
-}
-
-interface DojoNode extends Node {
-  connection?: ProviderConnection;
-  configError?: string;
 }
 
 const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
@@ -50,42 +44,24 @@ function heartbeatMs(value: unknown): number {
 }
 
 export = function (RED: RedApi): void {
-  RED.nodes.registerType('pos-dojo', function (this: DojoNode, config: DojoConfig) {
+  RED.nodes.registerType('pos-dojo', function (this: ConfigNode, config: DojoConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
     const simulated = environment === 'simulator';
-    let simulator: Promise<RunningSimulator> | undefined;
-    try {
-      const provider = new DojoProvider({
+    ownConnection(node, 'Dojo', simulated ? { name: 'dojo', create: () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }) } : undefined,
+      (prepare) => new DojoProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
         environment: simulated ? 'custom' : environment,
         url: simulated ? 'http://127.0.0.1:1' : config.url?.trim() || undefined,
-        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey) ?? '',
+        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
         softwareHouseId: config.softwareHouseId?.trim() || (simulated ? SIMULATOR_SOFTWARE_HOUSE : ''),
         ...(config.resellerId?.trim() ? { resellerId: config.resellerId.trim() } : {}),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
         heartbeatIntervalMs: heartbeatMs(config.heartbeat),
         pollIntervalMs: pollMs(config.pollInterval),
         logger: nodeLogger(node),
-      }, simulated ? () => {
-        simulator ??= acquireSimulator('dojo', () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }));
-        return simulator.then((s) => ({ url: s.url }));
-      } : undefined);
-      node.connection = new ProviderConnection(provider, contextJournalStore(node), nodeLogger(node));
-    } catch (err) {
-      // A config that cannot work (no key, bad URL) is reported on every node that uses it.
-      node.configError = (err as Error).message;
-      node.error(err instanceof PosError ? `Dojo: ${err.message}` : String(err));
-    }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      const closing = node.connection?.close() ?? Promise.resolve();
-      closing
-        .then(() => simulator?.then((s) => s.release()))
-        .catch((err: Error) => node.warn(err.message))
-        .then(() => done());
-    });
+      }, prepare));
   }, {
     credentials: { apiKey: { type: 'password' } },
   });

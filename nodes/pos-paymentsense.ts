@@ -1,13 +1,12 @@
 // Config node for Paymentsense Connect: owns the one connection its flow nodes share.
 
-import { PosError } from '../lib/core/errors';
 import { PaymentsenseProvider } from '../lib/providers/paymentsense/client';
 import type { Environment } from '../lib/providers/paymentsense/url';
-import { acquireSimulator, type RunningSimulator } from '../lib/simulators/in-process';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../lib/simulators/paymentsense';
-import { ProviderConnection, contextJournalStore, nodeLogger } from './shared/connection';
+import { ownConnection, type ConfigNode } from './shared/config-node';
+import { nodeLogger } from './shared/connection';
+import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
-import type { Node, RedApi } from './shared/red';
 
 interface PaymentsenseConfig {
   name?: string;
@@ -21,11 +20,6 @@ interface PaymentsenseConfig {
   heartbeat?: number | string;
 }
 
-interface PaymentsenseNode extends Node {
-  connection?: ProviderConnection;
-  configError?: string;
-}
-
 const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 const DEFAULT_HEARTBEAT_S = 15;
 
@@ -35,7 +29,7 @@ function heartbeatMs(value: unknown): number {
 }
 
 export = function (RED: RedApi): void {
-  RED.nodes.registerType('pos-paymentsense', function (this: PaymentsenseNode, config: PaymentsenseConfig) {
+  RED.nodes.registerType('pos-paymentsense', function (this: ConfigNode, config: PaymentsenseConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
@@ -48,33 +42,15 @@ export = function (RED: RedApi): void {
       softwareHouseId: config.softwareHouseId?.trim() || (simulated ? 'SIMULATOR' : ''),
       installerId: config.installerId?.trim() || (simulated ? 'SIMULATOR' : ''),
     };
-    let simulator: Promise<RunningSimulator> | undefined;
-    try {
-      const provider = new PaymentsenseProvider({
+    ownConnection(node, 'Paymentsense', simulated ? { name: 'paymentsense', create: () => new PaymentsenseSimulator() } : undefined,
+      (prepare) => new PaymentsenseProvider({
         ...endpoint,
         // The simulator's address is only known once it listens; the URL is built on each attempt.
         ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
         heartbeatIntervalMs: heartbeatMs(config.heartbeat),
         logger: nodeLogger(node),
-      }, simulated ? () => {
-        simulator ??= acquireSimulator('paymentsense', () => new PaymentsenseSimulator());
-        return simulator.then((s) => ({ url: s.url }));
-      } : undefined);
-      node.connection = new ProviderConnection(provider, contextJournalStore(node), nodeLogger(node));
-    } catch (err) {
-      // A config that cannot work (no token, bad URL) is reported on every node that uses it.
-      node.configError = (err as Error).message;
-      node.error(err instanceof PosError ? `Paymentsense: ${err.message}` : String(err));
-    }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      const closing = node.connection?.close() ?? Promise.resolve();
-      closing
-        .then(() => simulator?.then((s) => s.release()))
-        .catch((err: Error) => node.warn(err.message))
-        .then(() => done());
-    });
+      }, prepare));
   }, {
     credentials: { token: { type: 'password' } },
   });

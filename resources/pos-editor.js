@@ -128,7 +128,43 @@
     };
   }
 
+  /** True while this config node's own edit dialog is open: its inputs then hold the live values. */
+  function editing(node) {
+    try {
+      var stack = RED.editor.getEditStack();
+      return stack.length > 0 && stack[stack.length - 1] === node;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  /** The environment being edited, so the fields it requires turn red as soon as it is chosen. */
+  function environmentOf(node) {
+    var input = $('#node-config-input-environment');
+    if (input.length && editing(node)) return input.val() || 'simulator';
+    return node.environment || 'simulator';
+  }
+
+  function filled(v) {
+    return typeof v === 'string' && v.trim() !== '';
+  }
+
+  /**
+   * For a config node's `environment` validator: outside the simulator the secret credential
+   * must be set. Credentials reach the editor only once the node has been opened; until then,
+   * trust the server.
+   */
+  function secretMissing(node, credential) {
+    if (editing(node)) return !filled($('#node-config-input-' + credential).val());
+    var c = node.credentials;
+    return !!c && !(c['has_' + credential] || filled(c[credential]));
+  }
+
   window.PosPayments = {
+    editing: editing,
+    environmentOf: environmentOf,
+    filled: filled,
+    secretMissing: secretMissing,
     configFor: configFor,
     providers: providers,
     provider: provider,

@@ -4,18 +4,8 @@
 
 import assert from 'node:assert/strict';
 import type { DojoSimulator } from '../../lib/simulators/dojo';
-import { collect, statuses, until } from './harness';
+import { collect, processListeners, resources, statuses, until } from './harness';
 import { dojoConfig, dojoCredentials, dojoNodes, helper, startDojo } from './dojo-harness';
-
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
-}
-
-function processListeners(): number {
-  return process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0);
-}
 
 describe('Dojo connection lifecycle (nodes)', function () {
   this.timeout(60000);

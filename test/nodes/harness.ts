@@ -64,3 +64,14 @@ export function statuses(id: string): Array<{ fill?: string; shape?: string; tex
   helper.getNode(id).on('call:status', (call: { args: any[] }) => list.push(call.args[0]));
   return list;
 }
+
+/** Active handles by kind (Timeout, TCPSocketWrap, ...), to prove a redeploy leaves none behind. */
+export function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+}
+
+export function processListeners(): number {
+  return process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0);
+}

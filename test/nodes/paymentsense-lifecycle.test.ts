@@ -2,17 +2,7 @@
 
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, startSimulator, statuses, until, type Msg } from './harness';
-
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
-}
-
-function processListeners(): number {
-  return process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0);
-}
+import { ALL_NODES, TOKEN, collect, processListeners, resources, configNode, connected, credentials, errors, helper, startSimulator, statuses, until, type Msg } from './harness';
 
 describe('Paymentsense connection lifecycle (nodes)', function () {
   this.timeout(60000);

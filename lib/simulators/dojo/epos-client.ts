@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { describeFrame, type Redactor } from '../../core/redact';
+import { closeSocket, isObject, rawText } from '../socket-util';
 import { capabilityFor } from './registrations';
 
 export interface EposFaults {
@@ -92,7 +93,6 @@ type ConnWaiter = { afterId: number; resolve(c: Connection): void; reject(err: E
 /** Enough history for any test; a long benchmark must not grow without bound. */
 const MAX_KEPT = 10_000;
 const MAX_REMEMBERED_IDS = 1_000;
-const CLOSE_GRACE_MS = 250;
 
 export class EposHub {
   /** Every real request frame sent (re-sends and duplicate events included), oldest first. */
@@ -397,29 +397,3 @@ export function parseEposError(error: unknown): EposErrorInfo {
   return info;
 }
 
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A close frame first so the EPOS sees a clean 1001; terminate whoever does not finish in time. */
-function closeSocket(ws: WebSocket): Promise<void> {
-  if (ws.readyState === ws.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, CLOSE_GRACE_MS);
-    ws.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (ws.readyState === ws.OPEN) ws.close(1001, 'Simulator stopping');
-    else ws.terminate();
-  });
-}

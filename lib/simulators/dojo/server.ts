@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { closeHttpServer, isObject } from '../socket-util';
 import { checkApiKey, checkUpgrade, header, type AuthOptions } from './auth';
 import type { EposHub } from './epos-client';
 import type { RegistrationStore } from './registrations';
@@ -35,7 +36,6 @@ export interface DojoServerOptions {
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
-const STOP_LIMIT_MS = 1500;
 
 const STATUS: Readonly<Record<number, [string, string]>> = {
   400: ['Bad Request', '15.5.1'],
@@ -95,14 +95,7 @@ export class DojoServer {
     const http = this.http;
     this.http = undefined;
     if (!http) return;
-    await new Promise<void>((resolve) => {
-      const limit = setTimeout(resolve, STOP_LIMIT_MS);
-      http.close(() => {
-        clearTimeout(limit);
-        resolve();
-      });
-      http.closeAllConnections();
-    });
+    await closeHttpServer(http);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -263,6 +256,3 @@ function pathOf(req: IncomingMessage): string {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

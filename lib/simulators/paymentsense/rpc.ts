@@ -2,6 +2,7 @@
 // client's peer code: a simulator that shared it would agree with the client's bugs.
 
 import type { WebSocket, RawData } from 'ws';
+import { isObject, rawText } from '../socket-util';
 
 export type RpcId = string | number | null;
 
@@ -183,16 +184,6 @@ export class RpcPeer {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function validId(v: unknown): boolean {

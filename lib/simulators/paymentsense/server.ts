@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PAC_PATH, QUERY } from '../../providers/paymentsense/wire';
+import { closeHttpServer, closeSocket } from '../socket-util';
 import { RpcPeer, type IncomingRequest } from './rpc';
 
 export interface SimFaults {
@@ -34,8 +35,6 @@ export interface PacServerOptions {
 const API_VERSIONS = ['v1', 'v0'];
 /** A client that leaves this many server pings unanswered is considered gone. */
 const MAX_MISSED_PONGS = 2;
-const CLOSE_GRACE_MS = 250;
-const STOP_LIMIT_MS = 1500;
 
 interface Client {
   peer: RpcPeer;
@@ -98,14 +97,7 @@ export class PacServer {
     this.http = undefined;
     this.wss = undefined;
     if (!http) return;
-    await new Promise<void>((resolve) => {
-      const limit = setTimeout(resolve, STOP_LIMIT_MS);
-      http.close(() => {
-        clearTimeout(limit);
-        resolve();
-      });
-      http.closeAllConnections();
-    });
+    await closeHttpServer(http);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -222,18 +214,3 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   );
 }
 
-/** A close frame first so clients see a clean 1001; terminate whoever does not finish in time. */
-function closeSocket(ws: WebSocket): Promise<void> {
-  if (ws.readyState === ws.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, CLOSE_GRACE_MS);
-    ws.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (ws.readyState === ws.OPEN) ws.close(1001, 'Simulator stopping');
-  });
-}

@@ -1,0 +1,51 @@
+// What every provider's config node does around its adapter: build it (reporting a config that
+// cannot work on every node that uses it), start the built-in simulator on first use in the
+// `simulator` environment, and on close stop the connection and then release the simulator.
+
+import { PosError } from '../../lib/core/errors';
+import type { PaymentProvider } from '../../lib/core/provider';
+import { acquireSimulator, type RunningSimulator } from '../../lib/simulators/in-process';
+import { ProviderConnection, contextJournalStore, nodeLogger } from './connection';
+import type { Node } from './red';
+
+export interface ConfigNode extends Node {
+  connection?: ProviderConnection;
+  /** Why the config node could not make a connection (no key, bad URL, ...). */
+  configError?: string;
+}
+
+interface SimulatorFactory {
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `build` gets a `prepare` function when a simulator is given: the adapter calls it before
+ * its first connection attempt to learn the simulator's URL (known only once it listens).
+ */
+export function ownConnection(
+  node: ConfigNode,
+  label: string,
+  simulator: { name: string; create: () => SimulatorFactory } | undefined,
+  build: (prepare: (() => Promise<{ url: string }>) | undefined) => PaymentProvider,
+): void {
+  let running: Promise<RunningSimulator> | undefined;
+  const prepare = simulator ? () => {
+    running ??= acquireSimulator(simulator.name, simulator.create);
+    return running.then((s) => ({ url: s.url }));
+  } : undefined;
+  try {
+    node.connection = new ProviderConnection(build(prepare), contextJournalStore(node), nodeLogger(node));
+  } catch (err) {
+    node.configError = (err as Error).message;
+    node.error(err instanceof PosError ? `${label}: ${err.message}` : String(err));
+  }
+
+  node.on('close', (_removed: boolean, done: () => void) => {
+    const closing = node.connection?.close() ?? Promise.resolve();
+    closing
+      .then(() => running?.then((s) => s.release()))
+      .catch((err: Error) => node.warn(err.message))
+      .then(() => done());
+  });
+}
