@@ -10,3 +10,7 @@ export { Journal, MemoryJournalStore, type JournalStore } from './core/journal';
 export { PaymentService } from './core/payments';
 export { PaymentsenseProvider, type PaymentsenseOptions } from './providers/paymentsense/client';
 export { PaymentsenseSimulator } from './simulators/paymentsense';
+export type { InboundRequest, InboundHandler, RequestServer } from './core/inbound';
+export { InboundError } from './core/inbound';
+export { DojoProvider, type DojoOptions } from './providers/dojo/client';
+export { DojoSimulator, SIMULATOR_API_KEY as DOJO_SIMULATOR_API_KEY } from './simulators/dojo';
