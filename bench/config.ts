@@ -3,7 +3,7 @@
 
 export interface BenchConfig {
   quick: boolean;
-  /** Measurements to run (jsonrpc, pay, memory, startup); all when BENCH_ONLY is unset. */
+  /** Measurements to run (jsonrpc, pay, memory, startup, dojo); all when BENCH_ONLY is unset. */
   only: ReadonlySet<string> | undefined;
   rpc: {
     rounds: number;
@@ -23,6 +23,15 @@ export interface BenchConfig {
     slices: number;
     inflight: number;
     warmupPayments: number;
+    sliceTimeoutMs: number;
+  };
+  dojo: {
+    rounds: number;
+    /** Inbound requests per contender per round, split over `slices` interleaved runs. */
+    requests: number;
+    slices: number;
+    inflight: number;
+    warmupRequests: number;
     sliceTimeoutMs: number;
   };
   memory: {
@@ -52,7 +61,7 @@ function num(name: string, fallback: number): number {
   return n;
 }
 
-export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup'] as const;
+export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo'] as const;
 
 export function loadConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
@@ -83,6 +92,14 @@ export function loadConfig(): BenchConfig {
       inflight: int('BENCH_PAY_INFLIGHT', 64, 1, 10_000),
       warmupPayments: int('BENCH_PAY_WARMUP', quick ? 400 : 3_000),
       sliceTimeoutMs: int('BENCH_PAY_SLICE_TIMEOUT_MS', 30_000),
+    },
+    dojo: {
+      rounds,
+      requests: int('BENCH_DOJO_REQUESTS', quick ? 3_000 : 16_000),
+      slices: int('BENCH_DOJO_SLICES', quick ? 2 : 6, 1, 1000),
+      inflight: int('BENCH_DOJO_INFLIGHT', 64, 1, 10_000),
+      warmupRequests: int('BENCH_DOJO_WARMUP', quick ? 2_000 : 8_000),
+      sliceTimeoutMs: int('BENCH_DOJO_SLICE_TIMEOUT_MS', 20_000),
     },
     memory: {
       connections: int('BENCH_CONNECTIONS', quick ? 100 : 500, 1, 20_000),

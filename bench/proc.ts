@@ -110,15 +110,15 @@ export function childMain<T>(main: () => Promise<T>): void {
 export interface ServerChild {
   url: string;
   pid: number;
-  /** Ask the server something; it answers with a plain object. */
-  ask<T = Record<string, unknown>>(what: string, timeoutMs?: number): Promise<T>;
+  /** Ask the server something (with an optional argument); it answers with a plain object. */
+  ask<T = Record<string, unknown>>(what: string, timeoutMs?: number, arg?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
 const SERVERS_JS = path.join(__dirname, 'servers.js');
 
 /** Starts bench/servers.ts in its own process in the given mode and waits for its URL. */
-export function startServer(mode: 'rpc' | 'simulator', options: Record<string, unknown> = {}, timeoutMs = 15_000): Promise<ServerChild> {
+export function startServer(mode: 'rpc' | 'simulator' | 'dojo', options: Record<string, unknown> = {}, timeoutMs = 15_000): Promise<ServerChild> {
   return new Promise<ServerChild>((resolve, reject) => {
     const child = track(fork(SERVERS_JS, [mode, JSON.stringify(options)], { stdio: CHILD_STDIO, execArgv: [] }));
     let askId = 0;
@@ -133,11 +133,11 @@ export function startServer(mode: 'rpc' | 'simulator', options: Record<string, u
         resolve({
           url: msg.url!,
           pid: child.pid!,
-          ask: <T>(what: string, limit = 5_000) => new Promise<T>((res, rej) => {
+          ask: <T>(what: string, limit = 5_000, arg?: unknown) => new Promise<T>((res, rej) => {
             const id = ++askId;
             const t = setTimeout(() => { waiting.delete(id); rej(new Error(`server did not answer "${what}"`)); }, limit);
             waiting.set(id, (v) => { clearTimeout(t); res(v as T); });
-            child.send({ type: 'ask', id, what });
+            child.send({ type: 'ask', id, what, arg });
           }),
           stop: () => stopChild(child),
         });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { enabled, loadConfig, type BenchConfig } from './config';
+import type { DojoResult } from './dojo-requests';
 import type { JsonRpcResult } from './jsonrpc';
 import type { MemoryResult } from './memory';
 import type { PayResult } from './pay-node';
@@ -26,6 +27,7 @@ interface Report {
     pay?: PayResult;
     memory?: MemoryResult;
     startup?: StartupResult;
+    dojo?: DojoResult;
   };
   errors: Record<string, string>;
   target: { name: string; value: number | null; target: number; pass: boolean };
@@ -34,6 +36,14 @@ interface Report {
 
 function section(title: string, body: string, notes: string[] = []): string {
   return [`${title}`, body, ...notes.map((n) => `  ${n}`)].join('\n');
+}
+
+function fmtLatency(ms: number): string {
+  return Number.isFinite(ms) ? `${ms.toFixed(2)} ms` : 'n/a';
+}
+
+function fmtPct(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)}%` : 'n/a';
 }
 
 function render(report: Report): string {
@@ -117,6 +127,32 @@ function render(report: Report): string {
     out.push('');
   } else if (report.errors.startup) out.push(`4. Startup: FAILED TO RUN: ${report.errors.startup.split('\n')[0]}\n`);
 
+  const d = report.results.dojo;
+  if (d) {
+    const c = d.checks;
+    const checkLine = (who: string, k: typeof c.ours) => `${who} sent ${k.sent}, answered ${k.answered}, EPOS errors ${k.errors}, timed out ${k.timedOut}, ` +
+      `closed ${k.closed}, not routed ${k.refused}, wrong id ${k.wrongId}, extra/dropped frames ${k.droppedFrames}`;
+    out.push(section(
+      `5. Inbound requests: ${d.method} answered by pos-request-in -> function -> pos-response vs bare ws, ${d.inflight} in flight, ${d.rounds.length} rounds x ${d.slicesPerRound} slices, ${fmtInt(d.requestsPerRound)} requests per contender per round`,
+      table([
+        ['contender', 'median req/s', 'min', 'max', 'p50 latency', 'p99 latency'],
+        ['Node-RED: pos-dojo + pos-request-in -> function -> pos-response', fmtInt(d.ours.median), fmtInt(d.ours.min), fmtInt(d.ours.max), fmtLatency(d.latencyMs.ours.p50), fmtLatency(d.latencyMs.ours.p99)],
+        ['bare ws client (JSON.parse, fixed Order, JSON.stringify)', fmtInt(d.bare.median), fmtInt(d.bare.min), fmtInt(d.bare.max), fmtLatency(d.latencyMs.bare.p50), fmtLatency(d.latencyMs.bare.p99)],
+      ]),
+      [
+        `ratio ours/bare: ${fmtRatio(d.pairedRatio)} (median of per-round ratios; ratio of medians ${fmtRatio(d.ratio)})  no target`,
+        `per-round ratios: ${d.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
+        `latency: from the simulator's send to the answer, ${fmtInt(d.latencyMs.ours.count)} / ${fmtInt(d.latencyMs.bare.count)} timed requests (ours / bare)`,
+        `CPU busy in timed slices: ours driver ${fmtPct(d.cpuBusy.ours.driver)}, Node-RED ${fmtPct(d.cpuBusy.ours.epos)}; bare driver ${fmtPct(d.cpuBusy.bare.driver)}, bare client ${fmtPct(d.cpuBusy.bare.epos)}`,
+        `checks (warm-up included): ${checkLine('ours', c.ours)}`,
+        `                           ${checkLine('bare', c.bare)}`,
+        `flow errors ${c.flowErrors}, slices cut ${c.cutSlices}: ${c.ok ? 'every request answered once with its own id, no errors' : 'PROBLEMS (see above)'}`,
+        `server: ${d.server}`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors.dojo) out.push(`5. Inbound requests: FAILED TO RUN: ${report.errors.dojo.split('\n')[0]}\n`);
+
   const t = report.target;
   if (enabled(cfg, 'jsonrpc')) out.push(`TARGET ${t.name}: ${t.value === null ? 'not measured' : fmtRatio(t.value)} (>= ${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`);
   else out.push(`TARGET ${t.name}: not run (BENCH_ONLY)`);
@@ -147,11 +183,12 @@ async function main(): Promise<number> {
     target: { name: 'JSON-RPC ours/bare', value: null, target: cfg.rpc.target, pass: false },
   };
   const here = __dirname;
-  const plan: Array<{ name: 'jsonrpc' | 'pay' | 'memory' | 'startup'; file: string; execArgv: string[]; timeoutMs: number }> = [
+  const plan: Array<{ name: 'jsonrpc' | 'pay' | 'memory' | 'startup' | 'dojo'; file: string; execArgv: string[]; timeoutMs: number }> = [
     { name: 'jsonrpc', file: 'jsonrpc.js', execArgv: ['--expose-gc'], timeoutMs: 240_000 },
     { name: 'pay', file: 'pay-node.js', execArgv: ['--expose-gc'], timeoutMs: 300_000 },
     { name: 'memory', file: 'memory.js', execArgv: [], timeoutMs: 3 * (cfg.memory.connectTimeoutMs + 60_000) + 30_000 },
     { name: 'startup', file: 'startup.js', execArgv: [], timeoutMs: (cfg.startup.rounds + 1) * 2 * (cfg.startup.timeoutMs + 5_000) },
+    { name: 'dojo', file: 'dojo-requests.js', execArgv: ['--expose-gc'], timeoutMs: 240_000 },
   ];
   for (const step of plan) {
     if (!enabled(cfg, step.name)) continue;

@@ -9,6 +9,8 @@ import { findRequest, settleRequest } from './shared/pending-requests';
 import type { Node, NodeMessage, RedApi } from './shared/red';
 import { textStatus } from './shared/status';
 
+const STATUS_EVERY_MS = 250;
+
 interface ResponseConfig {
   name?: string;
 }
@@ -27,6 +29,18 @@ export = function (RED: RedApi): void {
     RED.nodes.createNode(this, config);
     const node = this;
     let answered = 0;
+    let lastMethod = '';
+    // The status is drawn at most every STATUS_EVERY_MS: formatting it from the catalog on every
+    // answer cost about 15 % of the request path under load (bench profile).
+    let statusTimer: NodeJS.Timeout | undefined;
+    const showAnswered = () => {
+      statusTimer = undefined;
+      node.status(textStatus(RED, 'status.answered', { method: lastMethod, count: answered }, 'green'));
+    };
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearTimeout(statusTimer);
+      done();
+    });
 
     node.on('input', (msg, _send, done) => {
       const key = msg._posRequest;
@@ -54,7 +68,8 @@ export = function (RED: RedApi): void {
       }
       settleRequest(key, { result: msg.payload });
       answered += 1;
-      node.status(textStatus(RED, 'status.answered', { method: request.method, count: answered }, 'green'));
+      lastMethod = request.method;
+      statusTimer ??= setTimeout(showAnswered, answered === 1 ? 0 : STATUS_EVERY_MS);
       done();
     });
   });
