@@ -2,7 +2,9 @@
 // in headless Chromium (Debian's `chromium` package) through playwright-core. Checks what a
 // person sees: the palette, the status under the pay node, the edit dialogs (translated, the
 // right rows for the chosen provider and environment), the help, and an approved payment in
-// the Debug sidebar after clicking an inject button. One Node-RED and one browser for the file.
+// the Debug sidebar after clicking an inject button; for Dojo, the pay-at-table tab (request-in
+// nodes connected, the simulated card machine recording a payment), the request-in and pos-dojo
+// dialogs, and the counter example. One Node-RED and one browser for the file.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,7 +18,14 @@ declare const document: any;
 declare const window: any;
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = { pay: '/tmp/pos-pay-dialog.png', config: '/tmp/pos-config-dialog.png', debug: '/tmp/pos-debug-sidebar.png' };
+const SHOTS = {
+  pay: '/tmp/pos-pay-dialog.png', config: '/tmp/pos-config-dialog.png', debug: '/tmp/pos-debug-sidebar.png',
+  table: '/tmp/pos-dojo-table-tab.png', requestIn: '/tmp/pos-request-in-dialog.png', dojoConfig: '/tmp/pos-dojo-config-dialog.png', dojoDebug: '/tmp/pos-dojo-debug-sidebar.png',
+};
+/** The API key the built-in Dojo simulator accepts: a person must never see it in the Debug sidebar. */
+const DOJO_SIMULATOR_KEY = 'sk_sandbox_simulator';
+/** The pay-at-table methods the Dojo example serves, one request-in node each. */
+const TABLE_METHODS = ['SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'ExtendOrderLockV1', 'DeleteOrderLockV1', 'RecordOrderPaymentByIdV1', 'GetOrderBillByIdV1'];
 /** An untranslated message-catalog key such as `pos-pay.label.terminalId`. */
 const RAW_KEY = /\bpos-[a-z-]+\.[a-zA-Z.]+/;
 
@@ -33,6 +42,16 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
   let payId = '';
   let configId = '';
   let injectId = '';
+  // The Dojo examples: pay at table (request-in nodes, the function that records payments,
+  // the response node) and pay at counter (a pay node, its inject and its result debug node).
+  let requestIns: FlowNode[] = [];
+  let tableTab = '';
+  let recordFnId = '';
+  let responseId = '';
+  let dojoConfigId = '';
+  let dojoPayId = '';
+  let dojoInjectId = '';
+  let dojoResultId = '';
 
   const api = (p: string, init?: RequestInit) => app.api(p, init);
   const editorUrl = () => `http://127.0.0.1:${app.port}/`;
@@ -47,12 +66,35 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     await app.start();
 
     flows = (await (await api('/flows')).json()) as FlowNode[];
-    const pay = flows.find((n) => n.type === 'pos-pay' && flows.some((i) => i.type === 'inject' && i.z === n.z && /1250/.test(String(i.payload)) && (i.wires ?? []).flat().includes(n.id)));
+    const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'paymentsense' && flows.some((i) => i.type === 'inject' && i.z === n.z && /1250/.test(String(i.payload)) && (i.wires ?? []).flat().includes(n.id)));
     assert.ok(pay, 'the example flow has a pay node fed by the approved-payment inject');
     payId = pay.id;
     configId = String(pay.paymentsense);
     injectId = flows.find((i) => i.type === 'inject' && /1250/.test(String(i.payload)) && (i.wires ?? []).flat().includes(payId))!.id;
     assert.ok(flows.some((n) => n.id === configId && n.type === 'pos-paymentsense'), 'the pay node uses a pos-paymentsense config node');
+
+    requestIns = flows.filter((n) => n.type === 'pos-request-in');
+    assert.deepEqual(requestIns.map((n) => n.method).sort(), [...TABLE_METHODS].sort(), 'the pay-at-table example has one request-in node per method');
+    tableTab = String(requestIns[0].z);
+    assert.ok(requestIns.every((n) => n.z === tableTab), 'the request-in nodes share one tab');
+    const recordIn = requestIns.find((n) => n.method === 'RecordOrderPaymentByIdV1')!;
+    const recordFn = flows.find((n) => n.type === 'function' && (recordIn.wires ?? []).flat().includes(n.id));
+    assert.ok(recordFn, 'a function node records the payment');
+    recordFnId = recordFn.id;
+    const response = flows.find((n) => n.type === 'pos-response' && n.z === tableTab && (recordFn.wires ?? []).flat().includes(n.id));
+    assert.ok(response, 'the recorded payment is answered by a response node');
+    responseId = response.id;
+    dojoConfigId = String(recordIn.dojo);
+    assert.ok(flows.some((n) => n.id === dojoConfigId && n.type === 'pos-dojo' && n.environment === 'simulator'), 'the request-in nodes use the simulator pos-dojo config node');
+    const dojoPay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'dojo');
+    assert.ok(dojoPay, 'the counter example has a Dojo pay node');
+    dojoPayId = dojoPay.id;
+    const dojoInject = flows.find((i) => i.type === 'inject' && i.name === 'approved: 12.50 GBP' && (i.wires ?? []).flat().includes(dojoPayId));
+    assert.ok(dojoInject, 'the "approved: 12.50 GBP" inject feeds the Dojo pay node');
+    dojoInjectId = dojoInject.id;
+    const dojoResult = flows.find((n) => n.type === 'debug' && ((dojoPay.wires ?? [])[0] ?? []).includes(n.id));
+    assert.ok(dojoResult, 'a debug node on the Dojo pay node\'s result output');
+    dojoResultId = dojoResult.id;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -79,6 +121,12 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       const noThanks = page.getByRole('button', { name: 'No, do not enable notifications' });
       await noThanks.waitFor({ state: 'visible', timeout: 10000 }).then(() => noThanks.click(), () => undefined);
     }
+    // Everything the Debug sidebar receives from now on, in full (the sidebar itself shows
+    // objects folded), so the test can say no secret ever reached it.
+    await page.evaluate(() => {
+      window.__posDebug = [];
+      RED.comms.subscribe('debug', (_topic: string, m: any) => { window.__posDebug.push(JSON.parse(JSON.stringify(m))); });
+    });
   });
 
   after(async function () {
@@ -115,19 +163,74 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     return page.locator(selector).first().isVisible();
   }
 
-  it('the palette has a payments category with pay, refund, terminals and notification in', async () => {
+  /** When a workspace tab was last clicked (see openTab). */
+  let lastTabClick = 0;
+
+  /** Clicks a workspace tab, as a person would, and waits until `nodeId` on it is drawn. */
+  async function openTab(tabId: string, nodeId: string): Promise<void> {
+    // The editor takes any two tab clicks within 400 ms, even on different tabs, as a
+    // double-click, which opens the flow's properties; a person is never that quick.
+    const pause = lastTabClick + 450 - Date.now();
+    if (pause > 0) await page.waitForTimeout(pause);
+    const tab = page.locator(`#red-ui-tab-${tabId.replace('.', '-')} a.red-ui-tab-label`);
+    await tab.scrollIntoViewIfNeeded();
+    await tab.click();
+    lastTabClick = Date.now();
+    await page.waitForFunction((z: string) => RED.workspaces.active() === z, tabId, { timeout: 5000 });
+    await page.locator(`g.red-ui-flow-node[id="${nodeId}"]`).waitFor({ state: 'attached' });
+  }
+
+  /** Double-clicks a node on the shown tab and waits for its dialog (`field` visible). */
+  async function openEditor(nodeId: string, field: string): Promise<void> {
+    const node = page.locator(`g.red-ui-flow-node[id="${nodeId}"] rect.red-ui-flow-node`);
+    await node.scrollIntoViewIfNeeded();
+    await node.dblclick();
+    const opened = await page.locator(field).waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
+    if (!opened) {
+      // A double-click lost to a redraw: open it the way the editor does.
+      await page.evaluate((id: string) => RED.editor.edit(RED.nodes.node(id)), nodeId);
+      await page.locator(field).waitFor({ state: 'visible' });
+    }
+    // The tray slides in; let it settle before reading and taking the picture.
+    await page.waitForTimeout(600);
+  }
+
+  /** The status text under a node on the shown tab, once `ok` accepts it (bounded). */
+  async function statusOf(nodeId: string, ok: RegExp, limitMs: number, what: string): Promise<string> {
+    const found = await page.waitForFunction(([id, source]: string[]) => {
+      const label = document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`);
+      const text = label ? String(label.textContent) : '';
+      return new RegExp(source).test(text) ? text : false;
+    }, [nodeId, ok.source], { timeout: limitMs }).catch(async () => {
+      const now = await page.locator(`g.red-ui-flow-node[id="${nodeId}"] .red-ui-flow-node-status-label`).textContent().catch(() => null);
+      throw new Error(`${what}: the status is ${JSON.stringify(now)}, not ${ok}\n${app.output.slice(-3000)}`);
+    });
+    return String(await found.jsonValue());
+  }
+
+  /** The headings of the help shown for a node type (waits until that node's help is shown). */
+  async function helpHeadings(type: string, title: string): Promise<{ headings: string[]; text: string }> {
+    await page.evaluate((t: string) => RED.sidebar.help.show(t), type);
+    const help = page.locator('.red-ui-sidebar-help-stack');
+    await page.waitForFunction((t: string) => Array.from(document.querySelectorAll('.red-ui-sidebar-help-stack .red-ui-help-title'))
+      .some((h: any) => h.offsetParent !== null && h.textContent.trim() === t), title, { timeout: 10000 });
+    return { headings: (await help.locator('.red-ui-help h3').allInnerTexts()).map((t) => t.trim()), text: await help.innerText() };
+  }
+
+  it('the palette has a payments category with pay, refund, terminals, notification in, request in and response', async () => {
     const category = page.locator('#red-ui-palette-container-payments');
     await category.waitFor({ state: 'attached' });
     const header = (await page.locator('#red-ui-palette-header-payments').innerText()).trim();
     assert.equal(header, 'payments');
-    for (const [type, label] of [['pos-pay', 'pay'], ['pos-refund', 'refund'], ['pos-terminals', 'terminals'], ['pos-notification-in', 'notification in']]) {
+    for (const [type, label] of [['pos-pay', 'pay'], ['pos-refund', 'refund'], ['pos-terminals', 'terminals'], ['pos-notification-in', 'notification in'], ['pos-request-in', 'request in'], ['pos-response', 'response']]) {
       const node = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       assert.equal(await node.count(), 1, `${type} in the payments category`);
       assert.equal(await node.getAttribute('data-palette-label'), label, `${type} palette label`);
       assert.equal((await node.textContent())!.replace(/\s+/g, ' ').trim(), label, `${type} label as shown`);
     }
-    // The config node is not a palette entry.
+    // The config nodes are not palette entries.
     assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="pos-paymentsense"]').count(), 0);
+    assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="pos-dojo"]').count(), 0);
   });
 
   it('shows the example flow with "connected" under the pay node', async () => {
@@ -159,17 +262,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
   });
 
   it('the pay node\'s edit dialog: provider, its connection row, terminal, currency, timeout; all translated', async () => {
-    const node = page.locator(`g.red-ui-flow-node[id="${payId}"] rect.red-ui-flow-node`);
-    await node.scrollIntoViewIfNeeded();
-    await node.dblclick();
-    const opened = await page.locator('#node-input-provider').waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
-    if (!opened) {
-      // A double-click lost to a redraw: open it the way the editor does.
-      await page.evaluate((id: string) => RED.editor.edit(RED.nodes.node(id)), payId);
-      await page.locator('#node-input-provider').waitFor({ state: 'visible' });
-    }
-    // The tray slides in; let it settle before reading and taking the picture.
-    await page.waitForTimeout(600);
+    await openEditor(payId, '#node-input-provider');
 
     assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /Edit pay node/);
     const options = await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => ({ value: o.value, text: o.textContent })));
@@ -287,6 +380,189 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.ok(!/simulator-token/.test(await page.locator('#red-ui-sidebar-content').innerText()), 'no token in the Debug sidebar');
     // The status under the pay node follows the payment.
     await page.waitForFunction((id: string) => /approved/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), payId, { timeout: 10000 });
+  });
+
+  it('the Dojo pay-at-table tab: request-in nodes "connected", and the card machine records a payment by itself', async () => {
+    const recordIn = requestIns.find((n) => n.method === 'RecordOrderPaymentByIdV1')!;
+    await openTab(tableTab, recordIn.id);
+    for (const n of requestIns) {
+      // Unnamed request-in nodes are labelled with their method.
+      const label = (await page.locator(`g.red-ui-flow-node[id="${n.id}"] .red-ui-flow-node-label-text`).textContent())!.trim();
+      assert.equal(label, n.method, `the label of the ${n.method} request-in node`);
+      assert.equal(await statusOf(n.id, /^connected$/, 15000, `request-in ${n.method}`), 'connected');
+    }
+    assert.equal((await page.locator(`g.red-ui-flow-node[id="${responseId}"] .red-ui-flow-node-label-text`).textContent())!.trim(), 'response');
+    // Nobody clicks: the simulator's card machine searches, locks, pays and records within
+    // seconds of the start (then every 15 s); the function node's status says what it recorded.
+    const paid = await statusOf(recordFnId, /^order-\d+ paid \d+ of \d+$/, 20000, 'the "record payment" function node');
+    const [, sum, total] = /paid (\d+) of (\d+)$/.exec(paid)!.map(Number);
+    assert.ok(sum > 0 && sum <= total, paid);
+    // The response node counts what it answered, RecordOrderPaymentByIdV1 among them.
+    assert.match(await statusOf(responseId, /^answered \w+ \(\d+\)$/, 5000, 'the response node'), /^answered \w+ \(([3-9]|\d\d+)\)$/);
+    await page.locator('#red-ui-workspace').screenshot({ path: SHOTS.table });
+  });
+
+  it('the request-in dialog lists Dojo\'s methods with the node\'s own selected; all translated', async () => {
+    const recordIn = requestIns.find((n) => n.method === 'RecordOrderPaymentByIdV1')!;
+    await openEditor(recordIn.id, '#node-input-method');
+    assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /Edit request in node/);
+    assert.equal(await page.locator('#node-input-provider').inputValue(), 'dojo');
+    assert.deepEqual(await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => [o.value, o.textContent])), [['dojo', 'Dojo']],
+      'only providers that send requests are offered');
+    assert.ok(await visible('#node-input-dojo'), 'the Dojo connection row is shown');
+    assert.equal(await page.locator('#node-input-dojo').inputValue(), dojoConfigId, 'the connection select holds the config node');
+
+    const method = page.locator('#node-input-method');
+    assert.equal(await method.inputValue(), 'RecordOrderPaymentByIdV1', 'the node\'s method is selected');
+    const options = await method.locator('option').evaluateAll((os: any[]) => os.map((o) => ({ value: o.value, text: String(o.textContent).trim() })));
+    const values = options.map((o) => o.value);
+    for (const m of [...TABLE_METHODS, 'CreateOrderV1', 'SearchTablesV1', 'SearchReservationsV1']) assert.ok(values.includes(m), `${m} in ${JSON.stringify(values)}`);
+    assert.equal(new Set(values).size, values.length, 'no method listed twice');
+    assert.ok(!values.includes('HandleEventV1'), 'Dojo\'s events go to notification-in nodes, not request-in');
+    assert.deepEqual(options[options.length - 1], { value: '*', text: 'any other method (*)' }, 'the catch-all comes last, translated');
+    assert.ok(options.every((o) => o.value === '*' || o.text === o.value), `methods are shown as Dojo spells them: ${JSON.stringify(options)}`);
+    assert.equal(await page.locator('#node-input-timeout').inputValue(), '10');
+
+    const labels = (await page.locator('#dialog-form label').allInnerTexts()).map((t) => t.trim());
+    for (const l of ['Provider', 'Connection', 'Method', 'Timeout', 'Name']) assert.ok(labels.includes(l), `label ${l} in ${JSON.stringify(labels)}`);
+    assert.match(await page.locator('#dialog-form .form-tips').innerText(), /response/);
+    assertTranslated(await trayTexts(), 'the request-in dialog');
+    assert.deepEqual(await page.locator('#dialog-form .input-error').evaluateAll((es: any[]) => es.map((e) => e.id)), []);
+    await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.requestIn });
+  });
+
+  it('the Dojo config dialog: API key and ids only outside the simulator, the URL only for custom', async () => {
+    // From the open request-in dialog: the pencil next to the connection.
+    await page.locator('#node-input-btn-dojo-edit, #node-input-lookup-dojo').first().click();
+    const env = page.locator('#node-config-input-environment');
+    await env.waitFor({ state: 'visible' });
+    await page.waitForTimeout(600);
+    assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /Dojo/i);
+    assert.equal(await env.inputValue(), 'simulator');
+    const envOptions = await env.locator('option').evaluateAll((os: any[]) => os.map((o) => ({ value: o.value, text: String(o.textContent).trim() })));
+    assert.deepEqual(envOptions.map((o) => o.value), ['simulator', 'test', 'production', 'custom']);
+    assert.ok(envOptions.every((o) => o.text !== '' && !RAW_KEY.test(o.text)), `environment options ${JSON.stringify(envOptions)}`);
+
+    const shown = async () => ({
+      url: await visible('#node-config-input-url'),
+      apiKey: await visible('#node-config-input-apiKey'),
+      softwareHouseId: await visible('#node-config-input-softwareHouseId'),
+      resellerId: await visible('#node-config-input-resellerId'),
+      verifyTls: await visible('#node-config-input-verifyTls'),
+    });
+    assert.deepEqual(await shown(), { url: false, apiKey: false, softwareHouseId: false, resellerId: false, verifyTls: false }, 'simulator: nothing to fill in');
+    assert.match(await page.locator('.pos-dojo-simulator .form-tips').innerText(), /simulator/i);
+    assert.ok(await visible('#node-config-input-heartbeat'), 'the heartbeat applies to every environment');
+    assertTranslated(await trayTexts(), 'the Dojo config dialog (simulator)');
+    await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.dojoConfig });
+
+    const credentials = { url: false, apiKey: true, softwareHouseId: true, resellerId: true, verifyTls: true };
+    await env.selectOption('test');
+    assert.deepEqual(await shown(), credentials, 'test: the key and the ids');
+    assert.equal(await visible('.pos-dojo-simulator .form-tips'), false, 'no simulator note outside the simulator');
+    await env.selectOption('production');
+    assert.deepEqual(await shown(), credentials, 'production: the key and the ids');
+    await env.selectOption('custom');
+    assert.deepEqual(await shown(), { ...credentials, url: true }, 'custom: a base URL, the key and the ids');
+    // Unticking certificate checks shows the warning next to it.
+    assert.equal(await visible('.pos-dojo-tls-warning'), false);
+    await page.locator('#node-config-input-verifyTls').uncheck();
+    assert.equal(await visible('.pos-dojo-tls-warning'), true, 'a warning when TLS checks are off');
+    assertTranslated(await trayTexts(), 'the Dojo config dialog (custom)');
+    await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.dojoConfig.replace('.png', '-custom.png') });
+    await env.selectOption('simulator');
+    assert.deepEqual(await shown(), { url: false, apiKey: false, softwareHouseId: false, resellerId: false, verifyTls: false }, 'back to the simulator');
+
+    // Leave both dialogs without changing anything.
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-config-input-environment').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-method').waitFor({ state: 'detached' });
+    const kept = await page.evaluate(([cid, rid]: string[]) => ({ environment: RED.nodes.node(cid).environment, method: RED.nodes.node(rid).method, dirty: RED.nodes.dirty() }),
+      [dojoConfigId, requestIns.find((n) => n.method === 'RecordOrderPaymentByIdV1')!.id]);
+    assert.deepEqual(kept, { environment: 'simulator', method: 'RecordOrderPaymentByIdV1', dirty: false }, 'cancelling kept the nodes as they were');
+  });
+
+  it('the help for request in has Outputs, Details and References; for response Inputs, Details and References', async () => {
+    const order = (headings: string[], want: string[]) => {
+      for (const h of want) assert.ok(headings.includes(h), `help heading ${h} in ${JSON.stringify(headings)}`);
+      const at = want.map((h) => headings.indexOf(h));
+      assert.deepEqual(at, [...at].sort((a, b) => a - b), `help headings in Node-RED's order: ${JSON.stringify(headings)}`);
+    };
+    const requestIn = await helpHeadings('pos-request-in', 'request in');
+    order(requestIn.headings, ['Outputs', 'Details', 'References']);
+    assert.ok(!requestIn.headings.includes('Inputs'), 'request in has no input, so no Inputs section');
+    assert.match(requestIn.text, /SearchOrdersV1/);
+    assert.match(requestIn.text, /_posRequest/);
+    assert.doesNotMatch(requestIn.text, RAW_KEY);
+
+    const response = await helpHeadings('pos-response', 'response');
+    order(response.headings, ['Inputs', 'Details', 'References']);
+    assert.ok(!response.headings.includes('Outputs'), 'response has no output, so no Outputs section');
+    assert.match(response.text, /NotFound/);
+    assert.doesNotMatch(response.text, RAW_KEY);
+  });
+
+  it('no tab shows a red triangle on a pack node', async () => {
+    const tabs = flows.filter((n) => n.type === 'tab');
+    assert.ok(tabs.length >= 6, `the example tabs: ${tabs.map((t) => t.label).join(', ')}`);
+    const seen: string[] = [];
+    for (const tab of tabs) {
+      const ours = flows.filter((n) => n.z === tab.id && /^pos-/.test(n.type));
+      if (ours.length === 0) continue;
+      await openTab(tab.id, ours[0].id);
+      for (const n of ours) await page.locator(`g.red-ui-flow-node[id="${n.id}"]`).waitFor({ state: 'attached' });
+      const flagged = await page.evaluate((ids: string[]) => ids.filter((id) => {
+        const badge = document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-error`);
+        return !!badge && window.getComputedStyle(badge).display !== 'none' && badge.getBoundingClientRect().width > 0;
+      }), ours.map((n) => n.id));
+      assert.deepEqual(flagged.map((id) => `${flows.find((n) => n.id === id)!.type} ${id}`), [], `red triangles on the tab "${tab.label}"`);
+      seen.push(...ours.map((n) => n.type));
+    }
+    for (const t of ['pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-request-in', 'pos-response']) assert.ok(seen.includes(t), `${t} was looked at`);
+    // And the editor's own verdict, config nodes included.
+    const invalid = await page.evaluate(() => {
+      const bad: string[] = [];
+      RED.nodes.eachNode((n: any) => { if (/^pos-/.test(n.type) && n.valid === false) bad.push(`${n.type} ${n.id}`); });
+      RED.nodes.eachConfig((n: any) => { if (/^pos-/.test(n.type) && n.valid === false) bad.push(`${n.type} ${n.id}`); });
+      return bad;
+    });
+    assert.deepEqual(invalid, [], 'invalid pack nodes');
+  });
+
+  it('the Dojo counter example: clicking "approved: 12.50 GBP" shows an approved Dojo result; the API key never shows', async () => {
+    await openTab(String(flows.find((n) => n.id === dojoPayId)!.z), dojoPayId);
+    await page.evaluate(() => { RED.sidebar.show('debug'); });
+    await page.evaluate(() => RED.actions.invoke('core:clear-debug-messages'));
+    const button = page.locator(`g.red-ui-flow-node[id="${dojoInjectId}"] .red-ui-flow-node-button-button`);
+    await button.scrollIntoViewIfNeeded();
+    await button.click();
+    // The sidebar marks each message with the debug node it came from.
+    const results = page.locator(`.red-ui-debug-msg.red-ui-debug-msg-node-${dojoResultId.replace(/\./g, '_')}`);
+    await results.first().waitFor({ state: 'visible', timeout: 20000 }).catch(async () => {
+      const msgs = await page.locator('.red-ui-debug-msg').allInnerTexts();
+      throw new Error(`no result from the Dojo pay node in the Debug sidebar; it shows ${JSON.stringify(msgs)}\n${app.output.slice(-3000)}`);
+    });
+    assert.equal(await results.count(), 1, 'exactly one result for one click');
+    const result = results.first();
+    assert.match(await result.locator('.red-ui-debug-msg-topic').innerText(), /^approved : msg\.payload\b/);
+    // Open the payload, the way a person would, and read it.
+    await result.locator('.red-ui-debug-msg-row').first().click();
+    await result.locator('.red-ui-debug-msg-object-key', { hasText: /^provider$/ }).first().waitFor({ state: 'visible', timeout: 5000 });
+    const shown = await result.innerText();
+    assert.match(shown, /outcome:\s*"approved"/, shown);
+    assert.match(shown, /approved:\s*true/, shown);
+    assert.match(shown, /provider:\s*"dojo"/, shown);
+    assert.match(shown, /amount:\s*1250\b/, shown);
+    await page.locator('#red-ui-sidebar').screenshot({ path: SHOTS.dojoDebug });
+    await page.waitForFunction((id: string) => /^approved\b/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), dojoPayId, { timeout: 10000 });
+
+    // Nothing the Debug sidebar got (progress, intent events, recorded orders, results) holds the key.
+    assert.ok(!(await page.locator('#red-ui-sidebar-content').innerText()).includes(DOJO_SIMULATOR_KEY), 'no API key in the Debug sidebar');
+    const received: Array<{ id: string; msg: string }> = await page.evaluate(() => window.__posDebug);
+    assert.ok(received.some((m) => m.id === dojoResultId && /"provider":"dojo"/.test(m.msg)), 'the sidebar received the Dojo result');
+    assert.ok(received.some((m) => m.id !== dojoResultId && /"provider":"dojo"/.test(m.msg)), 'and Dojo\'s progress and events');
+    assert.deepEqual(received.filter((m) => JSON.stringify(m).includes(DOJO_SIMULATOR_KEY)), [], 'debug messages holding the Dojo API key');
   });
 
   it('raised no page errors and no console errors from the pack', () => {

@@ -1,55 +1,125 @@
 // The README's quick start, for real: `npm start` (scripts/start.js) brings up Node-RED with
 // the pack and the example flows; clicking the approved-payment inject gives an approved
-// result in the Debug sidebar; a second start keeps the user's flows.
+// result in the Debug sidebar; the Dojo pay-at-table example records a payment by itself (the
+// built-in simulator's card machine walks the sequence); the Dojo counter example takes an
+// approved payment; a second start keeps the user's flows.
 
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { QuickStart, waitFor } from '../support/quick-start';
+import { DebugTap, QuickStart, waitFor } from '../support/quick-start';
 
 interface FlowNode { id: string; type: string; z?: string; wires?: string[][]; payload?: string; name?: string; [k: string]: unknown }
+
+/** The API key the built-in Dojo simulator accepts: never for a user's eyes in the Debug sidebar. */
+const DOJO_SIMULATOR_KEY = 'sk_sandbox_simulator';
 
 describe('quick start: npm start', function () {
   this.timeout(120000);
   const app = new QuickStart();
   const api = (p: string, init?: RequestInit) => app.api(p, init);
+  let flows: FlowNode[] = [];
+  /** Every Debug sidebar message since just after the flows started. */
+  let tap: DebugTap | undefined;
+  let flowsStartedAt = 0;
 
-  after(() => app.dispose());
+  after(async () => {
+    await tap?.close();
+    await app.dispose();
+  });
+
+  /** The node `from` sends to (any output) that `match` accepts. */
+  const wiredFrom = (from: FlowNode, match: (n: FlowNode) => boolean) =>
+    flows.find((n) => (from.wires ?? []).flat().includes(n.id) && match(n));
+  /** The inject node with the approved amount (12.50) that feeds `pay`. */
+  const approvedInject = (pay: FlowNode) =>
+    flows.find((n) => n.type === 'inject' && (n.wires ?? []).flat().includes(pay.id) && /\b1250\b/.test(String(n.payload)));
 
   it('starts Node-RED with the pack and the example flows, and takes an approved payment', async () => {
     await app.start();
-    const flows = (await (await api('/flows')).json()) as FlowNode[];
+    flowsStartedAt = Date.now();
+    // Listen at once: the Dojo simulator's card machine starts paying a few seconds after this.
+    tap = await DebugTap.open(app.port);
+    flows = (await (await api('/flows')).json()) as FlowNode[];
     const types = new Set(flows.map((n) => n.type));
-    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in']) assert.ok(types.has(t), `${t} deployed`);
+    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response']) {
+      assert.ok(types.has(t), `${t} deployed`);
+    }
     const nodesApi = await (await api('/nodes', { headers: { Accept: 'application/json' } })).json() as Array<{ module: string; types: string[] }>;
     assert.ok(nodesApi.some((s) => s.module === 'node-red-contrib-pos-payments'), 'the pack is installed');
     assert.ok(!/Error|error loading/i.test(app.output.split('\n').filter((l) => /pos-payments/.test(l)).join('\n')), app.output);
 
-    const payIds = new Set(flows.filter((n) => n.type === 'pos-pay').map((n) => n.id));
-    const inject = flows.find((n) => n.type === 'inject' && (n.wires ?? []).flat().some((w) => payIds.has(w)) && /1250/.test(String(n.payload)));
-    assert.ok(inject, 'an inject node for the approved payment');
+    const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'paymentsense' && approvedInject(n));
+    assert.ok(pay, 'a Paymentsense pay node fed by the approved-payment inject');
+    const inject = approvedInject(pay)!;
+    const result = wiredFrom({ ...pay, wires: [(pay.wires ?? [])[0] ?? []] }, (n) => n.type === 'debug');
+    assert.ok(result, 'a debug node on the pay node\'s result output');
 
-    const ws = new WebSocket(`ws://127.0.0.1:${app.port}/comms`);
-    const debug: string[] = [];
-    ws.on('message', (data) => {
-      for (const m of [].concat(JSON.parse(String(data)))) {
-        const { topic, data: d } = m as { topic: string; data: { msg?: string } };
-        if (topic === 'debug' && d?.msg) debug.push(d.msg);
-      }
-    });
-    await new Promise((r) => ws.once('open', r));
-    ws.send(JSON.stringify({ subscribe: 'debug' }));
     // The config node connects to its simulator when the flows start; give it a moment.
+    const isApproved = (m: { id: string; msg: string }) => m.id === result.id && /"outcome":"approved"/.test(m.msg);
     await waitFor('the approved result in the Debug sidebar', 20000, async () => {
-      if (debug.some((m) => /"outcome":"approved"/.test(m))) return true;
-      await api(`/inject/${inject!.id}`, { method: 'POST' });
+      if (tap!.messages.some(isApproved)) return true;
+      await api(`/inject/${inject.id}`, { method: 'POST' });
       await new Promise((r) => setTimeout(r, 1500));
-      return debug.some((m) => /"outcome":"approved"/.test(m)) ? true : undefined;
+      return tap!.messages.some(isApproved) ? true : undefined;
     });
-    ws.close();
-    assert.ok(!debug.join('\n').includes('simulator-token'), 'no token in debug output');
+    assert.ok(!tap.messages.some((m) => m.msg.includes('simulator-token')), 'no token in debug output');
+  });
+
+  it('the Dojo pay-at-table example records a payment by itself within 20 s of the start', async () => {
+    const record = flows.find((n) => n.type === 'pos-request-in' && n.method === 'RecordOrderPaymentByIdV1');
+    assert.ok(record, 'a request-in node for RecordOrderPaymentByIdV1');
+    const recordFn = wiredFrom(record, (n) => n.type === 'function');
+    assert.ok(recordFn, 'a function node answers RecordOrderPaymentByIdV1');
+    const recorded = wiredFrom(recordFn, (n) => n.type === 'debug');
+    assert.ok(recorded, 'a debug node shows the recorded payment');
+
+    // Nobody clicks anything: the simulator's card machine searches, locks, pays and records.
+    const m = await tap!.waitFor('the "payment recorded" debug message', flowsStartedAt + 20000 - Date.now(), (d) => d.id === recorded.id);
+    assert.ok(m.receivedAt - flowsStartedAt <= 20000, `recorded ${m.receivedAt - flowsStartedAt} ms after the flows started`);
+    const order = JSON.parse(m.msg) as {
+      id: string; status: string;
+      totalAmount: { value: number; currencyCode: string }; paidAmount: { value: number; currencyCode: string };
+      payments: Array<{ paymentIntentId: string; paidAmount: { value: number } }>;
+    };
+    assert.match(order.id, /^order-\d+$/, m.msg);
+    assert.ok(Number.isInteger(order.paidAmount.value) && order.paidAmount.value > 0, `paidAmount ${JSON.stringify(order.paidAmount)}`);
+    assert.ok(order.paidAmount.value <= order.totalAmount.value, `paid ${order.paidAmount.value} of ${order.totalAmount.value}`);
+    assert.equal(order.paidAmount.currencyCode, 'GBP');
+    assert.ok(order.payments.length >= 1 && order.payments.every((p) => /\S/.test(p.paymentIntentId)), JSON.stringify(order.payments));
+    assert.equal(order.payments.reduce((sum, p) => sum + p.paidAmount.value, 0), order.paidAmount.value, 'the payments add up to the paid amount');
+    assert.equal(order.status, order.paidAmount.value === order.totalAmount.value ? 'Finalized' : 'Accepted');
+  });
+
+  it('the Dojo counter example: the approved-payment inject gives an approved result from Dojo', async () => {
+    const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'dojo' && approvedInject(n));
+    assert.ok(pay, 'a Dojo pay node fed by the approved-payment inject');
+    const inject = approvedInject(pay)!;
+    const result = wiredFrom({ ...pay, wires: [(pay.wires ?? [])[0] ?? []] }, (n) => n.type === 'debug');
+    assert.ok(result, 'a debug node on the Dojo pay node\'s result output');
+
+    // One click, as a person would: the flows have long been connected (the walk above ran).
+    const clicked = await api(`/inject/${inject.id}`, { method: 'POST' });
+    assert.equal(clicked.status, 200);
+    const m = await tap!.waitFor('the Dojo pay node\'s result', 20000, (d) => d.id === result.id);
+    const payload = JSON.parse(m.msg) as { outcome: string; approved: boolean; provider: string; amount: number; currency: string; terminalId?: string };
+    assert.equal(payload.outcome, 'approved', m.msg);
+    assert.equal(payload.approved, true);
+    assert.equal(payload.provider, 'dojo');
+    assert.equal(payload.amount, 1250);
+    assert.equal(payload.currency, 'GBP');
+    assert.ok(payload.terminalId, 'the result names the terminal');
+    assert.equal(tap!.messages.filter((d) => d.id === result.id).length, 1, 'one result for one click');
+    const all = tap!.messages.map((d) => d.msg).join('\n');
+    assert.ok(!all.includes(DOJO_SIMULATOR_KEY), 'the Dojo API key never reaches the Debug sidebar');
+    // Progress from Dojo's terminal session (the pay node's second output) came before the result.
+    const progress = wiredFrom({ ...pay, wires: [(pay.wires ?? [])[1] ?? []] }, (n) => n.type === 'debug');
+    assert.ok(progress, 'a debug node on the Dojo pay node\'s progress output');
+    const before = tap!.messages.slice(0, tap!.messages.indexOf(m)).filter((d) => d.id === progress.id);
+    assert.ok(before.length > 0 && before.every((d) => /"provider":"dojo"/.test(d.msg)), `progress before the result: ${JSON.stringify(before.map((d) => d.topic))}`);
   });
 
   it('a second start keeps the user\'s own flows', async () => {
+    await tap?.close();
+    tap = undefined;
     const flows = (await (await api('/flows')).json()) as FlowNode[];
     const tab = flows.find((n) => n.type === 'tab')!;
     flows.push({ id: 'users-own-node', type: 'comment', z: tab.id, name: 'my own note', x: 100, y: 500, wires: [] });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import WebSocket from 'ws';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -81,5 +82,86 @@ export class QuickStart {
 
   api(p: string, init?: RequestInit): Promise<Response> {
     return fetch(`http://127.0.0.1:${this.port}${p}`, init);
+  }
+}
+
+/** One message of the Debug sidebar as Node-RED sends it over /comms, with when it arrived. */
+export interface DebugMessage {
+  /** The debug node that sent it. */
+  id: string;
+  name?: string;
+  topic?: string;
+  /** The logged value as the sidebar receives it (JSON text for objects). */
+  msg: string;
+  format?: string;
+  receivedAt: number;
+}
+
+/**
+ * Listens on /comms the way the editor's Debug sidebar does and keeps every debug message, so a
+ * test can wait for one that arrived before it started looking (the simulators act on their own).
+ */
+export class DebugTap {
+  readonly messages: DebugMessage[] = [];
+  /** Pending waitFor calls: each checks the messages again, or gives up when the tap closes. */
+  private readonly waiters = new Map<() => void, (why: string) => void>();
+
+  private constructor(private readonly ws: WebSocket) {
+    // A socket error ends in 'close'; the waits then time out and say what they saw.
+    ws.on('error', () => undefined);
+    ws.on('message', (data) => {
+      let parsed: unknown;
+      try { parsed = JSON.parse(String(data)); } catch { return; }
+      for (const m of ([] as unknown[]).concat(parsed)) {
+        const { topic, data: d } = (m ?? {}) as { topic?: string; data?: Omit<DebugMessage, 'receivedAt'> };
+        if (topic !== 'debug' || !d || typeof d.msg !== 'string') continue;
+        this.messages.push({ ...d, receivedAt: Date.now() });
+      }
+      for (const check of [...this.waiters.keys()]) check();
+    });
+  }
+
+  /** Connects and subscribes to debug messages; bounded by `limitMs`. */
+  static async open(port: number, limitMs = 10000): Promise<DebugTap> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/comms`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { ws.terminate(); reject(new Error('/comms did not open')); }, limitMs);
+      ws.once('open', () => { clearTimeout(timer); resolve(); });
+      ws.once('error', (err) => { clearTimeout(timer); reject(err); });
+    });
+    ws.send(JSON.stringify({ subscribe: 'debug' }));
+    return new DebugTap(ws);
+  }
+
+  /** The first message (kept or still to come) that `match` accepts, within `limitMs`. */
+  waitFor(what: string, limitMs: number, match: (m: DebugMessage) => boolean): Promise<DebugMessage> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.messages.find(match);
+        if (!found) return;
+        done();
+        resolve(found);
+      };
+      const fail = (why: string) => {
+        done();
+        const seen = this.messages.map((m) => `${m.name || m.id}: ${m.msg.slice(0, 200)}`).join('\n');
+        reject(new Error(`${why} waiting for ${what}; debug messages so far:\n${seen}`));
+      };
+      const timer = setTimeout(() => fail(`timed out after ${limitMs} ms`), Math.max(0, limitMs));
+      const done = () => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.set(check, fail);
+      check();
+    });
+  }
+
+  /** Closes the socket; resolves once it is closed (or after 2 s, then terminated). */
+  async close(): Promise<void> {
+    for (const fail of [...this.waiters.values()]) fail('the tap was closed');
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((r) => this.ws.once('close', r));
+    const timer = setTimeout(() => this.ws.terminate(), 2000);
+    this.ws.close();
+    await closed;
+    clearTimeout(timer);
   }
 }
