@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { eventName } from '../../lib/core/names';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PosError } from '../../lib/core/errors';
 import type { PaymentRequest } from '../../lib/core/types';
 import { dojoEndpoints, keyWarning } from '../../lib/providers/dojo/endpoint';
-import { requestJson } from '../../lib/providers/dojo/http';
+import { requestJson } from '../../lib/core/http';
 import {
-  isFinalStatus, mapCard, mapSessionResult, mapTerminal, notificationProgress, receiptText, snakeName, statusProgress,
+  isFinalStatus, mapCard, mapSessionResult, mapTerminal, notificationProgress, receiptText, statusProgress,
 } from '../../lib/providers/dojo/mapping';
 import { DojoRest, dojoStatus, type DojoTerminalSession } from '../../lib/providers/dojo/rest';
 
@@ -287,7 +288,7 @@ describe('dojo mapping', () => {
       assert.equal(p.terminalId, 'tm_1');
       assert.ok(p.message.length > 0);
     }
-    assert.equal(snakeName('ABCThing'), 'abc_thing');
+    assert.equal(eventName('ABCThing'), 'abc_thing');
     assert.equal(statusProgress('SignatureVerificationRequired', request, 'tm_1', null)?.event, 'signature_required');
     assert.match(statusProgress('SignatureVerificationRequired', request, 'tm_1', null)?.message ?? '', /automatically/);
     assert.equal(statusProgress('Captured', request, 'tm_1', null), undefined);

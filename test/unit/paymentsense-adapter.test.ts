@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { eventName } from '../../lib/core/names';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { mapTerminal, mapTransaction, isWireTransaction, progressName } from '../../lib/providers/paymentsense/mapping';
+import { mapTerminal, mapTransaction, isWireTransaction } from '../../lib/providers/paymentsense/mapping';
 import { paymentsenseUrl } from '../../lib/providers/paymentsense/url';
 import { makeRedactor } from '../../lib/core/redact';
 import type { PaymentRequest } from '../../lib/core/types';
@@ -48,8 +49,8 @@ describe('paymentsense mapping', () => {
   });
 
   it('progress names are stable lower-case', () => {
-    assert.equal(progressName('PRESENT_CARD'), 'present_card');
-    assert.equal(progressName('SIGNATURE_VERIFICATION_IN_PROGRESS'), 'signature_verification_in_progress');
+    assert.equal(eventName('PRESENT_CARD'), 'present_card');
+    assert.equal(eventName('SIGNATURE_VERIFICATION_IN_PROGRESS'), 'signature_verification_in_progress');
   });
 
   it('the committed schemas match a fresh derivation from the spec', function () {

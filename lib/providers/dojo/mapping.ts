@@ -4,6 +4,7 @@
 // are the ones the Paymentsense adapter uses wherever the two mean the same thing, so one
 // flow can switch on `event` whichever provider it is wired to.
 
+import { eventName } from '../../core/names';
 import type { CardDetails, Outcome, PaymentRequest, PaymentResult, ProgressEvent, Terminal, TerminalStatus } from '../../core/types';
 import type { DojoCard, DojoPaymentDetails, DojoPaymentIntent, DojoReceipt, DojoRefund, DojoTerminal, DojoTerminalSession } from './rest';
 
@@ -64,12 +65,8 @@ const STATUS_PROGRESS: Readonly<Record<string, { event: string; message: string 
 });
 
 /** PresentOnlyOneCard -> present_only_one_card; stable for values this file does not know. */
-export function snakeName(value: string): string {
-  return value.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-}
-
 function humanise(value: string): string {
-  const words = snakeName(value).replace(/_/g, ' ');
+  const words = eventName(value).replace(/_/g, ' ');
   return words ? words.charAt(0).toUpperCase() + words.slice(1) : 'Terminal update';
 }
 
@@ -80,7 +77,7 @@ function progress(request: PaymentRequest, terminalId: string | undefined, event
 
 export function notificationProgress(type: string, request: PaymentRequest, terminalId: string | undefined, raw: unknown): ProgressEvent {
   const known = NOTIFICATIONS[type];
-  return progress(request, terminalId, known?.event ?? snakeName(type), known?.message ?? humanise(type), raw);
+  return progress(request, terminalId, known?.event ?? eventName(type), known?.message ?? humanise(type), raw);
 }
 
 /** A progress event for a status change, or undefined when the change is not worth telling. */

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { PosError } from '../../core/errors';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type Logger } from '../../core/types';
-import { isTransportFailure, requestJson, type JsonResponse } from './http';
+import { isTransportFailure, requestJson, type JsonResponse } from '../../core/http';
 import { checkRest, type RestSchemaName } from './schemas';
 
 export const DOJO_API_VERSION = '2026-02-27';

@@ -3,12 +3,13 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PosError, isPosError } from '../../core/errors';
+import { eventName } from '../../core/names';
 import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
 import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
 import { type ConnectionState, type Logger, type NotificationEvent, type PaymentRequest, type PaymentResult, type Terminal, silentLogger } from '../../core/types';
-import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction, progressName } from './mapping';
+import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction } from './mapping';
 import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
 import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams, type WireTransactionRequest } from './wire';
 
@@ -273,7 +274,7 @@ export class PaymentsenseProvider implements PaymentProvider {
       if (payment) payment.attempt.onProgress(mapProgress(value, payment.attempt.request, params));
       const event: NotificationEvent = {
         provider: 'paymentsense',
-        event: progressName(value),
+        event: eventName(value),
         ...(payment ? { reference: payment.attempt.request.reference } : {}),
         ...(typeof p.tid === 'string' ? { terminalId: p.tid } : {}),
         data: params,

@@ -1,6 +1,7 @@
 // From Paymentsense's vocabulary to the pack's. Enumerations are open: a value this file
 // does not know maps to the neutral choice and the original stays in `raw`.
 
+import { eventName } from '../../core/names';
 import { compileSchema } from '../../core/schema';
 import type { Outcome, PaymentRequest, PaymentResult, ProgressEvent, Terminal, TerminalStatus } from '../../core/types';
 import derived from './schemas.generated.json';
@@ -55,10 +56,6 @@ const PROMPTS: Record<string, string> = {
   TRANSACTION_FINISHED: 'Transaction finished',
 };
 
-export function progressName(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-}
-
 export function progressMessage(value: string): string {
   return PROMPTS[value] ?? value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, ' ');
 }
@@ -71,7 +68,7 @@ export function mapProgress(value: string, request: PaymentRequest, raw: unknown
     reference: request.reference,
     ...(request.terminalId ? { terminalId: request.terminalId } : {}),
     provider: 'paymentsense',
-    event: progressName(value),
+    event: eventName(value),
     message: progressMessage(value),
     raw,
   };

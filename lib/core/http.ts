@@ -1,4 +1,4 @@
-// JSON over HTTP(S) for the Dojo REST API, on node:http / node:https rather than the global
+// JSON over HTTP(S) for providers' REST APIs (Dojo; SensePass next), on node:http / node:https rather than the global
 // fetch: fetch cannot turn certificate verification off for one request without undici's
 // Agent, and undici is not a dependency of this pack. Every request is bounded in time and in
 // the size of the answer, so a stuck or hostile server can neither hang a payment nor fill
@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { PosError } from '../../core/errors';
+import { PosError } from './errors';
 
 export interface JsonRequest {
   method: string;
