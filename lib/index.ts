@@ -1,5 +1,5 @@
 // The library without Node-RED, for scripts and other hosts: the shared core, the
-// Paymentsense adapter and its simulator.
+// provider adapters and their simulators.
 
 export * from './core/types';
 export { PosError, isPosError, type PosErrorCode } from './core/errors';
@@ -14,3 +14,7 @@ export type { InboundRequest, InboundHandler, RequestServer } from './core/inbou
 export { InboundError } from './core/inbound';
 export { DojoProvider, type DojoOptions } from './providers/dojo/client';
 export { DojoSimulator, SIMULATOR_API_KEY as DOJO_SIMULATOR_API_KEY } from './simulators/dojo';
+export { ModulusProvider, type ModulusOptions } from './providers/modulus/client';
+export { ModulusSimulator, SIMULATOR_API_KEY as MODULUS_SIMULATOR_API_KEY } from './simulators/modulus';
+export { SensePassProvider, type SensePassOptions } from './providers/sensepass/client';
+export { SensePassSimulator, SIMULATOR_DEVICE_ID as SENSEPASS_SIMULATOR_DEVICE_ID } from './simulators/sensepass';

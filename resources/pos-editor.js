@@ -24,6 +24,9 @@
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
         terminals: true, notifications: true, requests: false
+      },
+      lacks: {
+        requests: 'pay at table over Connect is not built in this pack yet'
       }
     },
     {
@@ -43,6 +46,34 @@
         'SearchPartiesV1', 'GetPartyByIdV1', 'CreatePartyV1', 'UpdatePartyV1', 'DeletePartyByIdV1',
         'SearchReservationsV1', 'GetReservationByIdV1', 'CreateReservationV1', 'UpdateReservationV1', 'DeleteReservationByIdV1'
       ]
+    },
+    {
+      name: 'modulus',
+      label: 'Modulus Labs Terminal Gateway',
+      configType: 'pos-modulus',
+      capabilities: {
+        pay: true, refund: false, cancel: false, signature: false,
+        terminals: true, notifications: true, requests: false
+      },
+      // Shown in a dialog that does not offer the provider, so nobody hunts for it.
+      lacks: {
+        refund: 'the Terminal Gateway documents no refund or void; refund in the Modulus portal',
+        cancel: 'the Terminal Gateway documents no cancel action',
+        requests: 'the gateway sends events only; it asks the EPoS nothing'
+      }
+    },
+    {
+      name: 'sensepass',
+      label: 'SensePass',
+      configType: 'pos-sensepass',
+      capabilities: {
+        pay: true, refund: true, cancel: true, signature: false,
+        terminals: false, notifications: true, requests: false
+      },
+      lacks: {
+        terminals: 'SensePass pays on the paired device; it has no terminal list',
+        requests: 'SensePass sends events only; it asks the EPoS nothing'
+      }
     }
   ];
 
@@ -112,7 +143,26 @@
 
     select.off('change.pos-payments').on('change.pos-payments', showSelected);
     showSelected();
+    explainMissing(node, capability, select);
     return offered;
+  }
+
+  /** Under the provider select: which providers are not offered for this node, and why. */
+  function explainMissing(node, capability, select) {
+    var row = select.closest('.form-row');
+    row.siblings('.pos-not-offered').remove();
+    if (!capability) return;
+    var missing = providers.filter(function (p) { return !p.capabilities[capability]; });
+    if (!missing.length) return;
+    var tip = $('<div class="form-tips pos-not-offered"></div>');
+    tip.append($('<span></span>').text(translate(node, 'label.notOffered', 'Not offered here:') + ' '));
+    missing.forEach(function (p, i) {
+      var why = p.lacks && p.lacks[capability];
+      tip.append($('<b></b>').text(p.label));
+      if (why) tip.append($('<span></span>').text(' (' + why + ')'));
+      tip.append(document.createTextNode(i < missing.length - 1 ? '; ' : '.'));
+    });
+    tip.insertAfter(row);
   }
 
   /**

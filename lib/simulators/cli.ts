@@ -2,7 +2,9 @@
 // node in `custom` mode or for poking at the protocol by hand. Stops on Ctrl-C.
 
 import { DojoSimulator, SIMULATOR_API_KEY } from './dojo';
+import { ModulusSimulator, SIMULATOR_API_KEY as MODULUS_KEY } from './modulus';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from './paymentsense';
+import { SensePassSimulator, SIMULATOR_DEVICE_ID } from './sensepass';
 
 export interface StartedSimulators {
   lines: string[];
@@ -14,20 +16,28 @@ export async function startSimulators(basePort = 8701, log?: (line: string) => v
   const paymentsense = new PaymentsenseSimulator({ port: basePort, ...logger });
   // A card machine that walks pay at table every 20 s once an EPOS has registered for it.
   const dojo = new DojoSimulator({ port: basePort + 1, payAtTableIntervalMs: 20_000, ...logger });
+  const modulus = new ModulusSimulator({ port: basePort + 2, ...logger });
+  // A customer who takes 4 s to tap, so a cancel sent by hand lands before it.
+  const sensepass = new SensePassSimulator({ port: basePort + 3, tapDelayMs: 4000, ...logger });
+  const all = [paymentsense, dojo, modulus, sensepass];
   try {
     const { url } = await paymentsense.start();
     const dojoStarted = await dojo.start();
+    const modulusStarted = await modulus.start();
+    const sensepassStarted = await sensepass.start();
     return {
       lines: [
         `Paymentsense Connect simulator: ${url} (custom environment; token "${SIMULATOR_TOKEN}", any software house and installer id)`,
         `Dojo simulator: ${dojoStarted.url} (REST; EPOS Data WebSocket at ${dojoStarted.url.replace(/^http/, 'ws')}/epos) for a pos-dojo node in custom mode; API key "${SIMULATOR_API_KEY}", any software-house-id`,
+        `Modulus Labs Terminal Gateway simulator: ${modulusStarted.url} (WebSocket at /v1) for a pos-modulus node in custom mode; API key "${MODULUS_KEY}"`,
+        `SensePass simulator: ${sensepassStarted.url} (REST at /api, Socket.IO on the same host) for a pos-sensepass node in custom mode; device id "${SIMULATOR_DEVICE_ID}"`,
       ],
       stop: async () => {
-        await Promise.all([paymentsense.stop(), dojo.stop()]);
+        await Promise.all(all.map((sim) => sim.stop()));
       },
     };
   } catch (err) {
-    await Promise.all([paymentsense.stop(), dojo.stop()]);
+    await Promise.all(all.map((sim) => sim.stop()));
     throw err;
   }
 }

@@ -425,7 +425,9 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
 
     const labels = (await page.locator('#dialog-form label').allInnerTexts()).map((t) => t.trim());
     for (const l of ['Provider', 'Connection', 'Method', 'Timeout', 'Name']) assert.ok(labels.includes(l), `label ${l} in ${JSON.stringify(labels)}`);
-    assert.match(await page.locator('#dialog-form .form-tips').innerText(), /response/);
+    assert.match(await page.locator('#dialog-form .form-tips:not(.pos-not-offered)').innerText(), /response/);
+    // The providers that never call the flow are named, with the reason.
+    assert.match(await page.locator('#dialog-form .pos-not-offered').innerText(), /Not offered here:.*Paymentsense Connect.*Modulus Labs.*SensePass/s);
     assertTranslated(await trayTexts(), 'the request-in dialog');
     assert.deepEqual(await page.locator('#dialog-form .input-error').evaluateAll((es: any[]) => es.map((e) => e.id)), []);
     await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.requestIn });
@@ -563,6 +565,84 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.ok(received.some((m) => m.id === dojoResultId && /"provider":"dojo"/.test(m.msg)), 'the sidebar received the Dojo result');
     assert.ok(received.some((m) => m.id !== dojoResultId && /"provider":"dojo"/.test(m.msg)), 'and Dojo\'s progress and events');
     assert.deepEqual(received.filter((m) => JSON.stringify(m).includes(DOJO_SIMULATOR_KEY)), [], 'debug messages holding the Dojo API key');
+  });
+
+  it('the SensePass refund dialog: SensePass offered, Modulus Labs not, and the dialog says why', async () => {
+    const refund = flows.find((n) => n.type === 'pos-refund' && n.provider === 'sensepass');
+    assert.ok(refund, 'the SensePass example has a refund node');
+    await openTab(String(refund.z), refund.id);
+    await openEditor(refund.id, '#node-input-provider');
+    const options = await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => o.value));
+    assert.ok(options.includes('sensepass'), `provider options ${JSON.stringify(options)}`);
+    assert.ok(!options.includes('modulus'), 'Modulus Labs cannot refund, so it is not offered');
+    assert.equal(await page.locator('#node-input-provider').inputValue(), 'sensepass');
+    assert.ok(await visible('#node-input-sensepass'), 'the SensePass connection row is shown');
+    assert.equal(await visible('#node-input-paymentsense'), false, 'other providers\' rows are hidden');
+    const why = await page.locator('#dialog-form .pos-not-offered').innerText();
+    assert.match(why, /Not offered here:.*Modulus Labs Terminal Gateway.*documents no refund/s, why);
+    assertTranslated(await trayTexts(), 'the SensePass refund dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-sensepass-refund-dialog.png' });
+
+    // Its connection: the device id only outside the simulator; a note when commits are off.
+    await page.locator('#node-input-btn-sensepass-edit, #node-input-lookup-sensepass').first().click();
+    const env = page.locator('#node-config-input-environment');
+    await env.waitFor({ state: 'visible' });
+    await page.waitForTimeout(600);
+    assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /SensePass/i);
+    const shown = async () => ({
+      url: await visible('#node-config-input-url'), deviceId: await visible('#node-config-input-deviceId'),
+      verifyTls: await visible('#node-config-input-verifyTls'), clientVersion: await visible('#node-config-input-clientVersion'),
+    });
+    assert.deepEqual(await shown(), { url: false, deviceId: false, verifyTls: false, clientVersion: true }, 'simulator');
+    await env.selectOption('test');
+    assert.deepEqual(await shown(), { url: false, deviceId: true, verifyTls: true, clientVersion: true }, 'sandbox');
+    await env.selectOption('custom');
+    assert.deepEqual(await shown(), { url: true, deviceId: true, verifyTls: true, clientVersion: true }, 'custom');
+    assert.equal(await visible('.pos-sp-commit-warning'), false);
+    await page.locator('#node-config-input-autoCommit').uncheck();
+    assert.equal(await visible('.pos-sp-commit-warning'), true, 'a note when approved payments will not be committed');
+    assertTranslated(await trayTexts(), 'the SensePass config dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-sensepass-config-dialog.png' });
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-config-input-environment').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-provider').waitFor({ state: 'detached' });
+  });
+
+  it('the Modulus Labs config dialog: the endpoint for test and production, a warning for a key in the URL', async () => {
+    const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'modulus');
+    assert.ok(pay, 'the Modulus example has a pay node');
+    await openTab(String(pay.z), pay.id);
+    await statusOf(pay.id, /^connected$/, 20000, 'the Modulus pay node');
+    await openEditor(pay.id, '#node-input-provider');
+    assert.equal(await page.locator('#node-input-provider').inputValue(), 'modulus');
+    await page.locator('#node-input-btn-modulus-edit, #node-input-lookup-modulus').first().click();
+    const env = page.locator('#node-config-input-environment');
+    await env.waitFor({ state: 'visible' });
+    await page.waitForTimeout(600);
+    assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /Modulus/i);
+    const shown = async () => ({
+      url: await visible('#node-config-input-url'), endpoint: await visible('#node-config-input-endpoint'),
+      apiKey: await visible('#node-config-input-apiKey'), apiSecret: await visible('#node-config-input-apiSecret'),
+      keyInQuery: await visible('#node-config-input-keyInQuery'),
+    });
+    const none = { url: false, endpoint: false, apiKey: false, apiSecret: false, keyInQuery: false };
+    assert.deepEqual(await shown(), none, 'simulator: nothing to fill in');
+    await env.selectOption('production');
+    assert.deepEqual(await shown(), { url: false, endpoint: true, apiKey: true, apiSecret: true, keyInQuery: true }, 'production');
+    await env.selectOption('custom');
+    assert.deepEqual(await shown(), { url: true, endpoint: false, apiKey: true, apiSecret: true, keyInQuery: true }, 'custom');
+    assert.equal(await visible('.pos-mod-query-warning'), false);
+    await page.locator('#node-config-input-keyInQuery').check();
+    assert.equal(await visible('.pos-mod-query-warning'), true, 'a warning when the key goes in the URL');
+    assert.match(await page.locator('.pos-mod-query-warning').innerText(), /logs/);
+    assertTranslated(await trayTexts(), 'the Modulus config dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-modulus-config-dialog.png' });
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-config-input-environment').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-provider').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');
   });
 
   it('raised no page errors and no console errors from the pack', () => {

@@ -40,7 +40,7 @@ describe('quick start: npm start', function () {
     tap = await DebugTap.open(app.port);
     flows = (await (await api('/flows')).json()) as FlowNode[];
     const types = new Set(flows.map((n) => n.type));
-    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response']) {
+    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response', 'pos-modulus', 'pos-sensepass']) {
       assert.ok(types.has(t), `${t} deployed`);
     }
     const nodesApi = await (await api('/nodes', { headers: { Accept: 'application/json' } })).json() as Array<{ module: string; types: string[] }>;
@@ -116,6 +116,31 @@ describe('quick start: npm start', function () {
     const before = tap!.messages.slice(0, tap!.messages.indexOf(m)).filter((d) => d.id === progress.id);
     assert.ok(before.length > 0 && before.every((d) => /"provider":"dojo"/.test(d.msg)), `progress before the result: ${JSON.stringify(before.map((d) => d.topic))}`);
   });
+
+  // The built-in simulators' secrets: never for a user's eyes in the Debug sidebar.
+  const secrets: Record<string, string> = { modulus: 'mk_simulator_key', sensepass: 'sp_sim_device_1' };
+  for (const provider of ['modulus', 'sensepass']) {
+    it(`the ${provider} example: the approved-payment inject gives an approved result, and a notification`, async () => {
+      const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === provider && approvedInject(n));
+      assert.ok(pay, `a ${provider} pay node fed by the approved-payment inject`);
+      const inject = approvedInject(pay)!;
+      const result = wiredFrom({ ...pay, wires: [(pay.wires ?? [])[0] ?? []] }, (n) => n.type === 'debug');
+      assert.ok(result, `a debug node on the ${provider} pay node's result output`);
+      const events = flows.find((n) => n.type === 'pos-notification-in' && n.provider === provider);
+      const eventsDebug = events && wiredFrom(events, (n) => n.type === 'debug');
+      assert.ok(eventsDebug, `a debug node on the ${provider} notification node`);
+      const since = tap!.messages.length;
+      const clicked = await api(`/inject/${inject.id}`, { method: 'POST' });
+      assert.equal(clicked.status, 200);
+      const m = await tap!.waitFor(`the ${provider} pay node's result`, 20000, (d) => d.id === result.id);
+      const payload = JSON.parse(m.msg) as { outcome: string; provider: string; amount: number };
+      assert.equal(payload.outcome, 'approved', m.msg);
+      assert.equal(payload.provider, provider);
+      assert.equal(payload.amount, 1250);
+      assert.ok(tap!.messages.slice(since).some((d) => d.id === eventsDebug.id), `a ${provider} event reached the notification node's debug`);
+      assert.ok(!tap!.messages.map((d) => d.msg).join('\n').includes(secrets[provider]!), `the ${provider} simulator's secret never reaches the Debug sidebar`);
+    });
+  }
 
   it('a second start keeps the user\'s own flows', async () => {
     await tap?.close();

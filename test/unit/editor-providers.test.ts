@@ -7,9 +7,11 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { DOJO_METHODS } from '../../lib/providers/dojo/schemas';
 import { DojoProvider } from '../../lib/providers/dojo/client';
+import { ModulusProvider } from '../../lib/providers/modulus/client';
 import { PaymentsenseProvider } from '../../lib/providers/paymentsense/client';
+import { SensePassProvider } from '../../lib/providers/sensepass/client';
 
-interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean>; requestMethods?: string[] }
+interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean>; requestMethods?: string[]; lacks?: Record<string, string> }
 
 function editorProviders(): EditorProvider[] {
   const code = fs.readFileSync(path.join(__dirname, '../../../resources/pos-editor.js'), 'utf8');
@@ -34,6 +36,20 @@ describe('editor provider table (resources/pos-editor.js)', () => {
     const paymentsense = new PaymentsenseProvider({ environment: 'custom', url: 'ws://127.0.0.1:1', token: 'token-x', softwareHouseId: 'SH', installerId: 'IN' });
     assert.deepEqual(byName.get('dojo')?.capabilities, { ...dojo.capabilities });
     assert.deepEqual(byName.get('paymentsense')?.capabilities, { ...paymentsense.capabilities });
+    const modulus = new ModulusProvider({ environment: 'custom', url: 'ws://127.0.0.1:1', apiKey: 'mk_x' });
+    const sensepass = new SensePassProvider({ environment: 'custom', url: 'http://127.0.0.1:1', deviceId: 'dev_x' });
+    assert.deepEqual(byName.get('modulus')?.capabilities, { ...modulus.capabilities });
+    assert.deepEqual(byName.get('sensepass')?.capabilities, { ...sensepass.capabilities });
+    assert.deepEqual([...byName.keys()].sort(), ['dojo', 'modulus', 'paymentsense', 'sensepass']);
+  });
+
+  it('says why a provider is not offered, for every capability a payment node needs and it lacks', () => {
+    for (const p of providers) {
+      for (const capability of ['refund', 'terminals']) {
+        if (p.capabilities[capability]) continue;
+        assert.ok(p.lacks?.[capability] && p.lacks[capability].length > 10, `${p.name} explains the missing ${capability}`);
+      }
+    }
   });
 
   it('names a config node type that package.json registers, for every provider', () => {

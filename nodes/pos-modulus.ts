@@ -1,0 +1,66 @@
+// Config node for the Modulus Labs Terminal Gateway: owns the one WebSocket its flow nodes
+// share. The gateway allows one connection per API key, so two config nodes with one key would
+// displace each other; the help says so.
+
+import { ModulusProvider } from '../lib/providers/modulus/client';
+import { ModulusSimulator, SIMULATOR_API_KEY } from '../lib/simulators/modulus';
+import { ownConnection, type ConfigNode } from './shared/config-node';
+import { nodeLogger } from './shared/connection';
+import type { RedApi } from './shared/red';
+import { resolveSecret } from './shared/secrets';
+
+type Environment = 'simulator' | 'test' | 'production' | 'custom';
+
+interface ModulusConfig {
+  name?: string;
+  environment?: Environment;
+  url?: string;
+  /** The host Modulus support provisions per customer (test and production). */
+  endpoint?: string;
+  groupId?: string;
+  /** The key in the URL instead of the x-api-key header; Modulus warns it may be logged. */
+  keyInQuery?: boolean | string;
+  verifyTls?: boolean | string;
+  /** Seconds between {"action":"ping"} frames; the docs ask for 30. */
+  heartbeat?: number | string;
+}
+
+const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
+const DEFAULT_HEARTBEAT_S = 30;
+/** The documented pong timeout; a shorter heartbeat shortens it so a ping is never outlived by its own wait. */
+const PONG_TIMEOUT_S = 10;
+
+function heartbeatMs(value: unknown): number {
+  const seconds = Number(value);
+  return Math.round((Number.isFinite(seconds) && seconds >= 1 ? Math.min(seconds, 300) : DEFAULT_HEARTBEAT_S) * 1000);
+}
+
+const yes = (v: unknown) => v === true || v === 'true';
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-modulus', function (this: ConfigNode, config: ModulusConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const simulated = environment === 'simulator';
+    const pingMs = heartbeatMs(config.heartbeat);
+    const apiSecret = simulated ? undefined : resolveSecret(RED, node, node.credentials?.apiSecret);
+    ownConnection(node, 'Modulus Labs', simulated ? { name: 'modulus', create: () => new ModulusSimulator() } : undefined,
+      (prepare) => new ModulusProvider({
+        // The simulator's address is only known once it listens; the URL is taken on each attempt.
+        environment: simulated ? 'custom' : environment,
+        ...(simulated ? { url: 'ws://127.0.0.1:1' } : config.url?.trim() ? { url: config.url.trim() } : {}),
+        ...(config.endpoint?.trim() ? { endpoint: config.endpoint.trim() } : {}),
+        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
+        ...(apiSecret ? { apiSecret } : {}),
+        ...(config.groupId?.trim() ? { groupId: config.groupId.trim() } : {}),
+        keyInQuery: !simulated && yes(config.keyInQuery),
+        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        pingIntervalMs: pingMs,
+        pongTimeoutMs: Math.min(PONG_TIMEOUT_S * 1000, pingMs),
+        logger: nodeLogger(node),
+      }, prepare));
+  }, {
+    credentials: { apiKey: { type: 'password' }, apiSecret: { type: 'password' } },
+  });
+};

@@ -1,0 +1,52 @@
+// Config node for SensePass: REST for creating and managing transactions, one Socket.IO
+// connection (named after the paired device) for their progress.
+
+import { SensePassProvider } from '../lib/providers/sensepass/client';
+import { SensePassSimulator, SIMULATOR_DEVICE_ID } from '../lib/simulators/sensepass';
+import { ownConnection, type ConfigNode } from './shared/config-node';
+import { nodeLogger } from './shared/connection';
+import type { RedApi } from './shared/red';
+import { resolveSecret } from './shared/secrets';
+
+type Environment = 'simulator' | 'test' | 'production' | 'custom';
+
+interface SensePassConfig {
+  name?: string;
+  environment?: Environment;
+  url?: string;
+  /** SensePass does not document its Socket.IO server version: '4' speaks to v3/v4 servers, '2' to v2. */
+  clientVersion?: string;
+  transports?: string;
+  /** Acknowledge approved payments (GET the payment-commit link) unless turned off. */
+  autoCommit?: boolean | string;
+  verifyTls?: boolean | string;
+}
+
+const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
+const TRANSPORTS = ['default', 'websocket', 'polling'] as const;
+/** The built-in simulator's customer takes this long to tap, so the example's cancel button has time to land. */
+const SIMULATOR_TAP_MS = 4000;
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-sensepass', function (this: ConfigNode, config: SensePassConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const simulated = environment === 'simulator';
+    const transports = TRANSPORTS.find((t) => t === config.transports) ?? 'default';
+    ownConnection(node, 'SensePass', simulated ? { name: 'sensepass', create: () => new SensePassSimulator({ tapDelayMs: SIMULATOR_TAP_MS }) } : undefined,
+      (prepare) => new SensePassProvider({
+        // The simulator's address is only known once it listens; the URL is taken on each attempt.
+        environment: simulated ? 'custom' : environment,
+        ...(simulated ? { url: 'http://127.0.0.1:1' } : config.url?.trim() ? { url: config.url.trim() } : {}),
+        deviceId: simulated ? SIMULATOR_DEVICE_ID : resolveSecret(RED, node, node.credentials?.deviceId),
+        clientVersion: String(config.clientVersion) === '2' ? '2' : '4',
+        transports,
+        autoCommit: config.autoCommit !== false && config.autoCommit !== 'false',
+        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        logger: nodeLogger(node),
+      }, prepare));
+  }, {
+    credentials: { deviceId: { type: 'password' } },
+  });
+};
