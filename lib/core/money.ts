@@ -59,9 +59,52 @@ export function checkCurrency(value: unknown): string {
 
 /** For people only (status text, messages): 1250 GBP → "12.50 GBP". Never fed back into maths. */
 export function formatMinor(amount: number, currency: string): string {
-  const exp = currencyExponent(currency) ?? 2;
-  if (exp === 0) return `${amount} ${currency}`;
   const sign = amount < 0 ? '-' : '';
-  const digits = String(Math.abs(amount)).padStart(exp + 1, '0');
-  return `${sign}${digits.slice(0, -exp)}.${digits.slice(-exp)} ${currency}`;
+  return `${sign}${digitsOf(Math.abs(amount), currencyExponent(currency) ?? 2)} ${currency}`;
+}
+
+function digitsOf(minor: number, exp: number): string {
+  if (exp === 0) return String(minor);
+  const digits = String(minor).padStart(exp + 1, '0');
+  return `${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
+}
+
+/**
+ * For providers whose wire takes major units as a decimal text (Modulus "99.99", SensePass
+ * "12.50"): 1234 KWD -> "1.234", 5 GBP -> "0.05", 1 JPY -> "1". Exact: digits, never floats.
+ */
+export function minorToDecimal(minor: number, currency: string): string {
+  if (!Number.isSafeInteger(minor) || minor < 0) throw new PosError('bad_input', `amount must be a whole number of minor units, got ${minor}`);
+  const exp = currencyExponent(currency);
+  if (exp === undefined) throw new PosError('bad_input', `currency must be an ISO 4217 code such as GBP or USD, got ${JSON.stringify(currency)?.slice(0, 20)}`);
+  return digitsOf(minor, exp);
+}
+
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+
+/**
+ * A provider's major-unit amount ("99.99", "12.5", 12.5) -> minor units. A number is read
+ * through its shortest decimal spelling (0.29 -> "0.29"), which is what the sender wrote.
+ * Undefined for anything that is not an exact, non-negative amount in that currency (more
+ * decimals than it has, exponent notation, an unknown currency, junk).
+ */
+export function decimalToMinor(value: unknown, currency: string): number | undefined {
+  const exp = currencyExponent(currency);
+  if (exp === undefined) return undefined;
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    text = String(value);
+  } else if (typeof value === 'string') {
+    text = value.trim();
+  } else {
+    return undefined;
+  }
+  const m = DECIMAL.exec(text);
+  if (!m) return undefined;
+  // Trailing zeros beyond the exponent are harmless ("1.500" EUR); other digits would be lost.
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > exp) return undefined;
+  const minor = Number(`${m[1]}${fraction.padEnd(exp, '0')}`);
+  return Number.isSafeInteger(minor) ? minor : undefined;
 }

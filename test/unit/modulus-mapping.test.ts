@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PosError } from '../../lib/core/errors';
 import type { PaymentRequest } from '../../lib/core/types';
-import { decimalToMinor, minorToDecimal } from '../../lib/providers/modulus/amount';
+import { decimalToMinor, minorToDecimal } from '../../lib/core/money';
 import {
   failureOutcome, mapPaymentResponse, mapTerminal, receiptOf, terminalEvent, terminalStatus, voidedTransactionId,
 } from '../../lib/providers/modulus/mapping';

@@ -11,6 +11,7 @@ import { DojoCounter } from './counter';
 import { dojoEndpoints, keyWarning, type DojoEnvironment } from './endpoint';
 import { EposServer, type DojoEvent } from './epos-server';
 import { DojoRest } from './rest';
+import { Listeners } from '../../core/listeners';
 
 export interface DojoOptions {
   environment: DojoEnvironment;
@@ -53,7 +54,7 @@ export class DojoProvider implements PaymentProvider {
   private readonly counter: DojoCounter;
   private readonly logger: Logger;
   private readonly redact: Redactor;
-  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  private readonly notificationListeners = new Listeners<NotificationEvent>((m) => this.logger.error(`Dojo: a notification listener failed: ${this.redact(m)}`));
   /** The tail of the event queue: events are delivered in the order Dojo sent them. */
   private events: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
@@ -132,10 +133,7 @@ export class DojoProvider implements PaymentProvider {
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
-    this.notificationListeners.add(listener);
-    return () => {
-      this.notificationListeners.delete(listener);
-    };
+    return this.notificationListeners.add(listener);
   }
 
   /** Dojo sends payment events only for registered HandleEvent capabilities; the server registers them while wanted. */
@@ -183,12 +181,6 @@ export class DojoProvider implements PaymentProvider {
       data: e,
       receivedAt: new Date().toISOString(),
     };
-    for (const listener of this.notificationListeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger.error(`Dojo: a notification listener failed: ${this.redact((err as Error)?.message ?? String(err))}`);
-      }
-    }
+    this.notificationListeners.emit(event);
   }
 }

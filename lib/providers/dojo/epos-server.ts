@@ -14,6 +14,7 @@ import { silentLogger, type ConnectionState, type Logger } from '../../core/type
 import { AnswerCache } from './answer-cache';
 import { EposRpcError, eposError, rpcErrorToEpos, toEposError, type EposErrorBody } from './epos-errors';
 import { DOJO_METHODS, EPOS_ERROR_TYPES, capabilitiesOf, checkParams, checkResult as checkDojoResult, isDojoMethod } from './schemas';
+import { Listeners } from '../../core/listeners';
 
 export interface DojoEvent {
   id: string;
@@ -87,7 +88,7 @@ export class EposServer implements RequestServer {
   private readonly answers: AnswerCache<CachedAnswer>;
   private readonly seenEvents: AnswerCache<true>;
   private readonly handlerTimers = new Set<NodeJS.Timeout>();
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private readonly stateListeners = new Listeners<ConnectionState>((m) => this.log('error', `a state listener threw: ${m}`));
 
   /** The JSON-RPC peer of the open connection; a new one per connection, so an answer never leaves on a socket it did not come from. */
   private peer: JsonRpcPeer | undefined;
@@ -139,15 +140,7 @@ export class EposServer implements RequestServer {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (text: string) => this.peer?.receive(text));
     this.socket.on('close', () => this.onClose());
-    this.socket.on('state', (state: ConnectionState) => {
-      for (const listener of this.stateListeners) {
-        try {
-          listener(state);
-        } catch (err) {
-          this.log('error', `a state listener threw: ${(err as Error)?.message}`);
-        }
-      }
-    });
+    this.socket.on('state', (state: ConnectionState) => this.stateListeners.emit(state));
   }
 
   get state(): ConnectionState {
@@ -160,10 +153,7 @@ export class EposServer implements RequestServer {
   }
 
   onState(listener: (s: ConnectionState) => void): () => void {
-    this.stateListeners.add(listener);
-    return () => {
-      this.stateListeners.delete(listener);
-    };
+    return this.stateListeners.add(listener);
   }
 
   start(): void {

@@ -24,6 +24,7 @@ import {
   ACTION, HEADER,
   type WireErrorFrame, type WireFrame, type WirePaymentComplete, type WirePaymentVoided, type WireStatusUpdate, type WireTerminal,
 } from './wire';
+import { Listeners } from '../../core/listeners';
 
 export interface ModulusOptions {
   /** 'test' and 'production' both use the endpoint host Modulus provisions per customer: wss://<endpoint>/v1. 'custom': url is a base such as ws://127.0.0.1:8080 (we append /v1). */
@@ -93,8 +94,8 @@ export class ModulusProvider implements PaymentProvider {
   private readonly running = new Map<string, PaymentWait>();
   private readonly recent = new Map<string, { reference: string; terminalId: string }>();
   private terminalWaiters: TerminalWaiter[] = [];
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
-  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  private readonly stateListeners = new Listeners<ConnectionState>((m) => this.logger.error(`Modulus Labs: a state listener failed: ${this.redact(m)}`));
+  private readonly notificationListeners = new Listeners<NotificationEvent>((m) => this.logger.error(`Modulus Labs: a notification listener failed: ${this.redact(m)}`));
   private connections = 0;
   private starting: Promise<void> | undefined;
   private stopped = false;
@@ -144,15 +145,7 @@ export class ModulusProvider implements PaymentProvider {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('close', () => this.onClose());
     this.socket.on('message', (text: string) => this.receive(text));
-    this.socket.on('state', (state: ConnectionState) => {
-      for (const listener of this.stateListeners) {
-        try {
-          listener(state);
-        } catch (err) {
-          this.logger.error(`Modulus Labs: a state listener failed: ${this.redact(errorText(err))}`);
-        }
-      }
-    });
+    this.socket.on('state', (state: ConnectionState) => this.stateListeners.emit(state));
   }
 
   get state(): ConnectionState {
@@ -184,17 +177,11 @@ export class ModulusProvider implements PaymentProvider {
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {
-    this.stateListeners.add(listener);
-    return () => {
-      this.stateListeners.delete(listener);
-    };
+    return this.stateListeners.add(listener);
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
-    this.notificationListeners.add(listener);
-    return () => {
-      this.notificationListeners.delete(listener);
-    };
+    return this.notificationListeners.add(listener);
   }
 
   async pay(attempt: PaymentAttempt): Promise<PaymentResult> {
@@ -524,14 +511,7 @@ export class ModulusProvider implements PaymentProvider {
   }
 
   private notify(event: string, data: unknown, extra: { reference?: string; terminalId?: string } = {}): void {
-    const e: NotificationEvent = { provider: 'modulus', event, ...extra, data, receivedAt: new Date().toISOString() };
-    for (const listener of this.notificationListeners) {
-      try {
-        listener(e);
-      } catch (err) {
-        this.logger.error(`Modulus Labs: a notification listener failed: ${this.redact(errorText(err))}`);
-      }
-    }
+    this.notificationListeners.emit({ provider: 'modulus', event, ...extra, data, receivedAt: new Date().toISOString() });
   }
 }
 

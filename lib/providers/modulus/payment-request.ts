@@ -4,7 +4,7 @@
 
 import { PosError } from '../../core/errors';
 import type { PaymentAttempt } from '../../core/provider';
-import { minorToDecimal } from './amount';
+import { minorToDecimal } from '../../core/money';
 import type { WirePaymentRequest } from './wire';
 
 export function buildPaymentRequest(attempt: PaymentAttempt, transactionId: string): WirePaymentRequest {

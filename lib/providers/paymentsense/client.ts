@@ -12,6 +12,7 @@ import { type ConnectionState, type Logger, type NotificationEvent, type Payment
 import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction } from './mapping';
 import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
 import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams, type WireTransactionRequest } from './wire';
+import { Listeners } from '../../core/listeners';
 
 export interface PaymentsenseOptions extends PaymentsenseEndpoint {
   verifyTls?: boolean;
@@ -47,8 +48,8 @@ export class PaymentsenseProvider implements PaymentProvider {
   private readonly redact: Redactor;
   private readonly logger: Logger;
   private readonly active = new Map<string, ActivePayment>();
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
-  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  private readonly stateListeners = new Listeners<ConnectionState>((m) => this.logger.error(`Paymentsense: a state listener failed: ${this.redact(m)}`));
+  private readonly notificationListeners = new Listeners<NotificationEvent>((m) => this.logger.error(`Paymentsense: a notification listener failed: ${this.redact(m)}`));
 
   private starting: Promise<void> | undefined;
   private stopped = false;
@@ -83,7 +84,7 @@ export class PaymentsenseProvider implements PaymentProvider {
       this.peer.failPending(new PosError('protocol_error', 'the connection to Paymentsense was lost'));
     });
     this.socket.on('state', (state: ConnectionState) => {
-      for (const listener of this.stateListeners) listener(state);
+      this.stateListeners.emit(state);
     });
     this.peer.handle(METHOD.signatureVerification, (params) => this.onSignatureRequest(params));
     this.peer.setFallback((params, ctx) => {
@@ -118,13 +119,11 @@ export class PaymentsenseProvider implements PaymentProvider {
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
+    return this.stateListeners.add(listener);
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
-    this.notificationListeners.add(listener);
-    return () => this.notificationListeners.delete(listener);
+    return this.notificationListeners.add(listener);
   }
 
   async pay(attempt: PaymentAttempt): Promise<PaymentResult> {
@@ -280,7 +279,7 @@ export class PaymentsenseProvider implements PaymentProvider {
         data: params,
         receivedAt: new Date().toISOString(),
       };
-      for (const listener of this.notificationListeners) listener(event);
+      this.notificationListeners.emit(event);
     }
   }
 

@@ -17,6 +17,7 @@ import { SensePassSocket } from './socket';
 import { statusInfo } from './status';
 import { RunningSale, type Source } from './tracker';
 import { sensepassEndpoints } from './urls';
+import { Listeners } from '../../core/listeners';
 
 export interface SensePassOptions {
   /** 'test' = sandbox: REST https://api.sandbox.sensepass.com/api, Socket.IO https://api.sandbox.sensepass.com ; 'production' = api.sensepass.com ; 'custom': url is a base such as http://127.0.0.1:8080 -> REST <url>/api, Socket.IO <url> (default path /socket.io/) */
@@ -74,8 +75,8 @@ export class SensePassProvider implements PaymentProvider {
   /** The latest message per TransactionNumber, for a payment whose init answer is overtaken by its first messages. */
   private readonly recent = new Map<string, SensePassTransaction>();
   private readonly committed = new Map<string, true>();
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
-  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  private readonly stateListeners = new Listeners<ConnectionState>((m) => this.logger.error(`SensePass: a state listener failed: ${m}`));
+  private readonly notificationListeners = new Listeners<NotificationEvent>((m) => this.logger.error(`SensePass: a notification listener failed: ${m}`));
   private starting: Promise<void> | undefined;
   private stopped = false;
   /** Bumped by stop(): a probe answer from before it is no longer ours to act on. */
@@ -122,15 +123,7 @@ export class SensePassProvider implements PaymentProvider {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
     });
-    this.socket.on('state', (s) => {
-      for (const listener of this.stateListeners) {
-        try {
-          listener(s);
-        } catch (err) {
-          this.logger.error(`SensePass: a state listener failed: ${errText(err)}`);
-        }
-      }
-    });
+    this.socket.on('state', (s) => this.stateListeners.emit(s));
     this.socket.on('message', (payload) => this.onMessage(payload));
     this.socket.on('reconnected', () => this.rereadRunning());
     // SensePass documents no refusal on the socket; a server that hangs up may have refused the
@@ -167,17 +160,11 @@ export class SensePassProvider implements PaymentProvider {
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {
-    this.stateListeners.add(listener);
-    return () => {
-      this.stateListeners.delete(listener);
-    };
+    return this.stateListeners.add(listener);
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
-    this.notificationListeners.add(listener);
-    return () => {
-      this.notificationListeners.delete(listener);
-    };
+    return this.notificationListeners.add(listener);
   }
 
   async pay(attempt: PaymentAttempt): Promise<PaymentResult> {
@@ -467,14 +454,7 @@ export class SensePassProvider implements PaymentProvider {
 
   private notify(t: SensePassTransaction, reference: string | undefined): void {
     if (this.notificationListeners.size === 0) return;
-    const event = notificationOf(t, reference);
-    for (const listener of this.notificationListeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger.error(`SensePass: a notification listener failed: ${errText(err)}`);
-      }
-    }
+    this.notificationListeners.emit(notificationOf(t, reference));
   }
 }
 

@@ -1,39 +1,11 @@
 // SensePass's Transaction entity -> the pack's normalised result, progress and notification
-// shapes, and SensePass's major-unit amounts -> integer minor units, exactly (never through
-// floating-point arithmetic).
+// shapes.
 
-import { currencyExponent } from '../../core/money';
 import type { CardDetails, NotificationEvent, PaymentRequest, PaymentResult, ProgressEvent } from '../../core/types';
 import { APPROVED_STATUS, SETTLED_EVENT, statusInfo } from './status';
 import { statusOf, type SensePassConfirmation, type SensePassPaymentCommit, type SensePassTransaction } from './schemas';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-
-/**
- * "12.50", "12.5", "12", 12.5 -> 1250 for a 2-digit currency; undefined for anything that is
- * not an exact amount in that currency (too many decimals, exponent notation, negative, junk).
- * A number is read through its shortest decimal rendering, which is exact for every amount a
- * JSON writer produces from a decimal string.
- */
-export function majorToMinor(value: unknown, currency: string): number | undefined {
-  const exp = currencyExponent(currency);
-  if (exp === undefined) return undefined;
-  let s: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return undefined;
-    s = String(value);
-  } else if (typeof value === 'string') {
-    s = value.trim();
-  } else {
-    return undefined;
-  }
-  const m = /^(\d{1,15})(?:\.(\d+))?$/.exec(s);
-  if (!m) return undefined;
-  const fraction = (m[2] ?? '').replace(/0+$/, '');
-  if (fraction.length > exp) return undefined;
-  const minor = Number(m[1] + fraction.padEnd(exp, '0'));
-  return Number.isSafeInteger(minor) ? minor : undefined;
-}
 
 /** The confirmation the pack reads: the first of confirmations[], else the deprecated single one. */
 export function firstConfirmation(t: SensePassTransaction): SensePassConfirmation | undefined {

@@ -3,10 +3,10 @@
 // status messages reach the notification node, not this.
 
 import { PosError, isPosError } from '../../core/errors';
-import { formatMinor } from '../../core/money';
+import { decimalToMinor, formatMinor } from '../../core/money';
 import type { PaymentAttempt } from '../../core/provider';
 import type { PaymentRequest, PaymentResult } from '../../core/types';
-import { majorToMinor, terminalOf } from './mapping';
+import { terminalOf } from './mapping';
 import type { SensePassRest } from './rest';
 import type { SensePassRefundAnswer, SensePassTransaction } from './schemas';
 
@@ -40,7 +40,7 @@ export async function runRefund(rest: SensePassRest, attempt: PaymentAttempt): P
   if (currency !== request.currency) {
     throw new PosError('bad_input', `the payment was taken in ${currency}; a refund of it must be in ${currency} too, not ${request.currency}`);
   }
-  const paid = majorToMinor(original.amount, currency);
+  const paid = decimalToMinor(original.amount, currency);
   if (paid === undefined) {
     throw new PosError('provider_error', `SensePass's amount for the payment (${JSON.stringify(original.amount)?.slice(0, 30)}) cannot be read exactly in ${currency}; nothing was refunded`);
   }

@@ -3,7 +3,7 @@
 // faults around the gateway's grace period (AWAITING_RECONNECT, late success -> VOIDED).
 
 import { randomInt, randomUUID } from 'node:crypto';
-import { decimalToMinor, minorToDecimal } from '../../providers/modulus/amount';
+import { decimalToMinor, minorToDecimal } from '../../core/money';
 import { LATE_VOID_REASON, TERMINAL_DISCONNECTED, WS_ERRORS, type TransactionStatus, type WirePaymentResponse } from '../../providers/modulus/wire';
 import { outcomeForAmount, type AmountOutcome } from '../outcome';
 import { isObject } from '../socket-util';

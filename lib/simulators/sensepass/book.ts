@@ -2,9 +2,9 @@
 // cancel (501 once the consumer is active), refunds (12, then 11 or 13), the payment commit and
 // the later settlement message. Every status change is pushed to the device's Socket.IO room.
 
-import { currencyExponent } from '../../core/money';
+import { currencyExponent, decimalToMinor } from '../../core/money';
 import {
-  approve, CANCELLABLE, CONSUMER_ACTIVE, createTransaction, hex, majorToMinorSim, maskDevice, PAYMENT_FINAL, setStatus, settle,
+  approve, CANCELLABLE, CONSUMER_ACTIVE, createTransaction, hex, maskDevice, PAYMENT_FINAL, setStatus, settle,
   type LedgerEntry, type SimTransaction,
 } from './entity';
 import { scriptFor, type Step, type Timing } from './scripts';
@@ -51,7 +51,7 @@ export class TransactionBook {
       minor = typeof body.amount === 'number' && Number.isSafeInteger(body.amount) ? body.amount : undefined;
       if (minor === undefined) return answer(400, 'amount must be a whole number of cents when isCent is true');
     } else {
-      minor = majorToMinorSim(body.amount, currency);
+      minor = decimalToMinor(body.amount, currency);
       if (minor === undefined) return answer(400, `amount must be a number with at most ${currencyExponent(currency)} decimals`);
     }
     if (minor <= 0) return answer(400, 'amount must be more than zero');
@@ -134,7 +134,7 @@ export class TransactionBook {
     if (body.isPartial === true) {
       const given = body.isCent === true
         ? (typeof body.refundAmount === 'number' && Number.isSafeInteger(body.refundAmount) ? body.refundAmount : undefined)
-        : majorToMinorSim(body.refundAmount, tx.ledger.currency);
+        : decimalToMinor(body.refundAmount, tx.ledger.currency);
       if (given === undefined || given <= 0) return answer(400, 'refundAmount must be a positive amount for a partial refund');
       amount = given;
     }

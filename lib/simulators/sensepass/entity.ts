@@ -3,7 +3,7 @@
 // the bookkeeping the simulator needs beside each one.
 
 import { randomBytes } from 'node:crypto';
-import { currencyExponent } from '../../core/money';
+import { minorToDecimal } from '../../core/money';
 
 /** statusName values: only "Initialize" and "Transaction Approved" are documented; the rest follow the model's names [inferred]. */
 export const STATUS_NAMES: Readonly<Record<number, string>> = Object.freeze({
@@ -41,26 +41,6 @@ export interface SimTransaction {
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
-/** 1250 USD -> "12.50"; an exponent-0 currency has no decimal point. */
-export function minorToMajor(minor: number, currency: string): string {
-  const exp = currencyExponent(currency) ?? 2;
-  if (exp === 0) return String(minor);
-  const digits = String(minor).padStart(exp + 1, '0');
-  return `${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
-}
-
-/** A major-unit amount ("12.5", 12.5) -> minor units, or undefined when it is not exact in the currency. */
-export function majorToMinorSim(value: unknown, currency: string): number | undefined {
-  const exp = currencyExponent(currency);
-  if (exp === undefined) return undefined;
-  const s = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'string' ? value.trim() : '';
-  const m = /^(\d{1,12})(?:\.(\d+))?$/.exec(s);
-  if (!m) return undefined;
-  const fraction = (m[2] ?? '').replace(/0+$/, '');
-  if (fraction.length > exp) return undefined;
-  return Number(m[1] + fraction.padEnd(exp, '0'));
-}
-
 export interface NewTransaction {
   base: string;
   deviceId: string;
@@ -79,7 +59,7 @@ export function createTransaction(n: NewTransaction): SimTransaction {
   const entity: Record<string, unknown> = {
     TransactionNumber: number,
     date: new Date(now).toISOString(),
-    amount: minorToMajor(n.amount, n.currency),
+    amount: minorToDecimal(n.amount, n.currency),
     currency: n.currency,
     status: 0,
     // The docs' example pairs status 0 with "Transaction Approved"; the fault reproduces it.
