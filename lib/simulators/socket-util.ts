@@ -1,7 +1,9 @@
-// Small pieces every simulator server needs the same way: reading a ws frame as text, and
-// closing sockets and the HTTP server within a bound, so a simulator's stop() never hangs.
+// Small pieces every simulator server needs the same way: listening on a loopback port, reading
+// a ws frame as text, and closing sockets and the HTTP server within a bound, so a simulator's
+// stop() never hangs.
 
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 
 /** How long a client gets to answer our close frame before it is terminated. */
@@ -46,4 +48,20 @@ export function closeHttpServer(http: Server): Promise<void> {
     });
     http.closeAllConnections();
   });
+}
+
+/** Listens on `port` (0 = a free one) and resolves with the port taken; a listen error rejects. */
+export function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** A host as it goes into a URL: an IPv6 address in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -5,10 +5,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { closeHttpServer, isObject } from '../socket-util';
+import { closeHttpServer, isObject, listenOn } from '../socket-util';
 import { checkApiKey, checkUpgrade, header, type AuthOptions } from './auth';
 import type { EposHub } from './epos-client';
 import type { RegistrationStore } from './registrations';
@@ -78,14 +77,7 @@ export class DojoServer {
     });
     this.http = http;
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.opts.port, this.opts.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    return (http.address() as AddressInfo).port;
+    return listenOn(http, this.opts.port, this.opts.host);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { EposHub, type CallOptions, type CallResult, type EposFaults, type Reply
 import { playPayAtTable, type PayAtTableOptions, type PayAtTableReport, type TableLedgerEntry } from './pay-at-table';
 import { RegistrationStore, type Registration } from './registrations';
 import { DojoServer, type PosEvent } from './server';
+import { urlHost } from '../socket-util';
 
 export interface DojoSimulatorOptions {
   host?: string;
@@ -320,8 +321,4 @@ function positive(v: number | undefined, fallback: number, name: string): number
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v <= 0) throw new Error(`DojoSimulator: ${name} must be a number > 0`);
   return v;
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -3,11 +3,10 @@
 // connection per key: a newcomer displaces the holder with forceDisconnect [doc].
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_PATH, HEADER, QUERY_API_KEY } from '../../providers/modulus/wire';
-import { closeHttpServer, closeSocket, isObject, rawText } from '../socket-util';
+import { closeHttpServer, closeSocket, isObject, listenOn, rawText } from '../socket-util';
 
 export interface Conn {
   readonly id: number;
@@ -63,14 +62,7 @@ export class ModulusServer {
     const http = createServer((req, res) => this.opts.onHttp(req, res));
     this.http = http;
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.opts.port, this.opts.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    return (http.address() as AddressInfo).port;
+    return listenOn(http, this.opts.port, this.opts.host);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { handleHttp } from './http-api';
 import { PaymentEngine, type LedgerEntry } from './payments';
 import { ModulusServer, type Conn } from './server';
 import { DEFAULT_TERMINALS, SimTerminals, type PushStatus, type SimTerminalConfig } from './terminals';
+import { urlHost } from '../socket-util';
 
 export const SIMULATOR_API_KEY = 'mk_simulator_key';
 export const SIMULATOR_API_SECRET = 'mk_simulator_secret';
@@ -223,8 +224,4 @@ function nonNegative(v: number | undefined, fallback: number, name: string): num
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v < 0) throw new Error(`ModulusSimulator: ${name} must be a number >= 0`);
   return v;
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -3,11 +3,10 @@
 // ends half-open connections (notes 2.3).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PAC_PATH, QUERY } from '../../providers/paymentsense/wire';
-import { closeHttpServer, closeSocket } from '../socket-util';
+import { closeHttpServer, closeSocket, listenOn } from '../socket-util';
 import { RpcPeer, type IncomingRequest } from './rpc';
 
 export interface SimFaults {
@@ -74,16 +73,10 @@ export class PacServer {
     });
     this.http = http;
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.opts.port, this.opts.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    const port = await listenOn(http, this.opts.port, this.opts.host);
     this.keepalive = setInterval(() => this.pingAll(), this.opts.pingIntervalMs);
     this.keepalive.unref();
-    return (http.address() as AddressInfo).port;
+    return port;
   }
 
   async close(): Promise<void> {

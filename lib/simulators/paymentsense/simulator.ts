@@ -5,6 +5,7 @@ import { PacMethods } from './methods';
 import { PacServer, type SimFaults } from './server';
 import { DEFAULT_TERMINALS, TerminalPool, type SimTerminalConfig } from './terminals';
 import { TransactionEngine, type LedgerEntry } from './transactions';
+import { urlHost } from '../socket-util';
 
 export interface PaymentsenseSimulatorOptions {
   host?: string;
@@ -110,8 +111,4 @@ function nonNegative(v: number | undefined, fallback: number, name: string): num
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v < 0) throw new Error(`PaymentsenseSimulator: ${name} must be a number >= 0`);
   return v;
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -5,9 +5,8 @@
 // to push arbitrary messages are there for tests, examples and the bench.
 
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server as IoServer, type Socket } from 'socket.io';
-import { closeHttpServer } from '../socket-util';
+import { closeHttpServer, listenOn, urlHost } from '../socket-util';
 import { TransactionBook, type SensePassFault } from './book';
 import { maskDevice, type LedgerEntry } from './entity';
 import { handleRest, type RestCall } from './routes';
@@ -157,15 +156,8 @@ export class SensePassSimulator {
     const io = new IoServer(http, { allowEIO3: true, serveClient: false });
     this.io = io;
     io.on('connection', (socket) => this.onConnection(socket));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.port, this.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = http.address() as AddressInfo;
-    this.base = `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${port}`;
+    const port = await listenOn(http, this.port, this.host);
+    this.base = `http://${urlHost(this.host)}:${port}`;
     this.log(`listening on ${this.base} (REST under /api, Socket.IO on /socket.io/)`);
     return { url: this.base };
   }
