@@ -18,3 +18,5 @@ export { ModulusProvider, type ModulusOptions } from './providers/modulus/client
 export { ModulusSimulator, SIMULATOR_API_KEY as MODULUS_SIMULATOR_API_KEY } from './simulators/modulus';
 export { SensePassProvider, type SensePassOptions } from './providers/sensepass/client';
 export { SensePassSimulator, SIMULATOR_DEVICE_ID as SENSEPASS_SIMULATOR_DEVICE_ID } from './simulators/sensepass';
+export { QuickPayProvider, type QuickPayOptions } from './providers/quickpay/client';
+export { QuickPaySimulator, SIMULATOR_API_KEY as QUICKPAY_SIMULATOR_API_KEY } from './simulators/quickpay';

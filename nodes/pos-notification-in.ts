@@ -7,6 +7,18 @@ import type { Node, RedApi } from './shared/red';
 interface NotificationConfig extends FlowNodeConfig {
   /** Comma-separated event names to pass; empty passes every event. */
   events?: string;
+  /** For providers with channels (QuickPay): comma-separated streams, e.g. "rates,payments". */
+  streams?: string;
+  /** For providers with channels: one more channel, by name. */
+  channel?: string;
+}
+
+const list = (text: unknown) => String(text ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+
+/** What this node asks the provider for, for providers that subscribe per channel (others ignore it). */
+function topicsOf(config: NotificationConfig): string[] {
+  const channel = String(config.channel ?? '').trim();
+  return [...list(config.streams), ...(channel ? [`channel:${channel}`] : [])];
 }
 
 export = function (RED: RedApi): void {
@@ -14,7 +26,7 @@ export = function (RED: RedApi): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, 'notifications');
-    const wanted = new Set(String(config.events ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
+    const wanted = new Set(list(config.events).map((e) => e.toLowerCase()));
     // Subscribe only where the provider has notifications; otherwise the status already says why.
     let connection;
     try {
@@ -23,9 +35,9 @@ export = function (RED: RedApi): void {
       connection = undefined;
     }
     const off = connection?.onNotification((event: NotificationEvent) => {
-      if (wanted.size > 0 && !wanted.has(event.event)) return;
+      if (wanted.size > 0 && !wanted.has(event.event.toLowerCase())) return;
       node.send({ topic: event.event, payload: event });
-    });
+    }, topicsOf(config));
     node.on('close', (_removed: boolean, done: () => void) => {
       off?.();
       done();

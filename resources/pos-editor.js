@@ -74,6 +74,21 @@
         terminals: 'SensePass pays on the paired device; it has no terminal list',
         requests: 'SensePass sends events only; it asks the EPoS nothing'
       }
+    },
+    {
+      name: 'quickpay',
+      label: 'QuickPay',
+      configType: 'pos-quickpay',
+      capabilities: {
+        pay: false, refund: false, cancel: false, signature: false,
+        terminals: false, notifications: true, requests: false
+      },
+      lacks: {
+        pay: 'QuickPay\'s stream only reports payments; it cannot take one',
+        refund: 'QuickPay\'s stream only reports payments; it cannot refund one',
+        terminals: 'QuickPay\'s stream has no terminals',
+        requests: 'QuickPay\'s stream sends events only'
+      }
     }
   ];
 

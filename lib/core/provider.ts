@@ -75,4 +75,13 @@ export interface PaymentProvider {
    * must ask the remote side to send events (Dojo registers HandleEvent capabilities).
    */
   setNotificationInterest?(wanted: boolean): void;
+  /**
+   * For providers whose events come on channels one subscribes to (QuickPay): told the union of
+   * the topics every notification listener asked for, whenever it changes. A topic is a stream
+   * name the provider knows (QuickPay: `rates`, `payments`, `notifications`, `merchant`) or
+   * `channel:<name>` for a channel by name.
+   */
+  setTopics?(topics: readonly string[]): void;
+  /** The channel names a set of topics stands for, so each listener gets only its own channels' events. */
+  channelsOf?(topics: readonly string[]): string[];
 }

@@ -76,7 +76,8 @@ export interface NotificationEvent {
 export type ConnectionState =
   | { name: 'idle' }
   | { name: 'connecting'; attempt: number }
-  | { name: 'connected' }
+  /** `channels`: for providers that subscribe to channels (QuickPay), how many are subscribed and how many still on their way. */
+  | { name: 'connected'; channels?: { subscribed: number; subscribing: number } }
   | { name: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { name: 'unauthorized'; reason: string }
   | { name: 'displaced'; reason: string }

@@ -22,7 +22,8 @@ export class ProviderConnection {
   /** Present when the provider calls us (capability `requests`). */
   readonly requests: RequestRouter | undefined;
   private readonly users = new Map<string, ConnectionUser>();
-  private readonly notificationListeners = new Set<(e: NotificationEvent) => void>();
+  /** Each listener with the topics it asked for and, where the provider has channels, the channels they stand for. */
+  private readonly notificationListeners = new Map<(e: NotificationEvent) => void, { topics: readonly string[]; channels?: ReadonlySet<string> }>();
   private readonly own: Unsubscribe[] = [];
   private recovered = false;
   private stopping: Promise<void> | undefined;
@@ -54,15 +55,29 @@ export class ProviderConnection {
     if (this.users.size === 0) await this.stop();
   }
 
-  onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
-    this.notificationListeners.add(listener);
+  /**
+   * `topics` matter to providers whose events come on channels (QuickPay: streams or
+   * `channel:<name>`): the provider subscribes to the union of every listener's topics, and each
+   * listener gets only the events of its own channels.
+   */
+  onNotification(listener: (e: NotificationEvent) => void, topics: readonly string[] = []): Unsubscribe {
+    const channels = topics.length > 0 && this.provider.channelsOf ? new Set(this.provider.channelsOf(topics)) : undefined;
+    this.notificationListeners.set(listener, { topics, ...(channels ? { channels } : {}) });
     // Providers that must ask for events (Dojo) are told when the first listener arrives and the last leaves.
     if (this.notificationListeners.size === 1) this.provider.setNotificationInterest?.(true);
+    this.updateTopics();
     return () => {
-      if (this.notificationListeners.delete(listener) && this.notificationListeners.size === 0) {
-        this.provider.setNotificationInterest?.(false);
-      }
+      if (!this.notificationListeners.delete(listener)) return;
+      if (this.notificationListeners.size === 0) this.provider.setNotificationInterest?.(false);
+      this.updateTopics();
     };
+  }
+
+  private updateTopics(): void {
+    if (!this.provider.setTopics) return;
+    const union = new Set<string>();
+    for (const { topics } of this.notificationListeners.values()) for (const topic of topics) union.add(topic);
+    this.provider.setTopics([...union].sort());
   }
 
   /** Called when the config node itself closes: nothing of ours may outlive it. */
@@ -103,7 +118,10 @@ export class ProviderConnection {
   }
 
   private emit(event: NotificationEvent): void {
-    for (const listener of this.notificationListeners) listener(event);
+    for (const [listener, { channels }] of this.notificationListeners) {
+      if (channels && event.channel !== undefined && !channels.has(event.channel)) continue;
+      listener(event);
+    }
   }
 }
 

@@ -13,7 +13,12 @@ export function connectionStatus(RED: RedApi, state: ConnectionState): NodeStatu
   switch (state.name) {
     case 'idle': return { fill: 'grey', shape: 'ring', text: t('idle') };
     case 'connecting': return { fill: 'yellow', shape: 'ring', text: t('connecting') };
-    case 'connected': return { fill: 'green', shape: 'dot', text: t('connected') };
+    case 'connected': {
+      const c = state.channels;
+      if (!c || c.subscribed + c.subscribing === 0) return { fill: 'green', shape: 'dot', text: t('connected') };
+      if (c.subscribing > 0) return { fill: 'yellow', shape: 'dot', text: t('subscribing', { done: c.subscribed, total: c.subscribed + c.subscribing }) };
+      return { fill: 'green', shape: 'dot', text: t('subscribed', { count: c.subscribed }) };
+    }
     case 'reconnecting': return { fill: 'yellow', shape: 'ring', text: t('reconnecting', { attempt: state.attempt, seconds: Math.ceil(state.delayMs / 1000) }) };
     case 'unauthorized': return { fill: 'red', shape: 'ring', text: t('unauthorized') };
     case 'displaced': return { fill: 'red', shape: 'ring', text: t('displaced') };

@@ -281,7 +281,8 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       assert.ok(labels.some((t) => t.trim() === l), `label ${l} in ${JSON.stringify(labels)}`);
     }
     assert.equal(await page.locator('#node-input-terminalId').getAttribute('placeholder'), 'terminal id, e.g. VCM00001SIP0');
-    assert.match(await page.locator('#dialog-form .form-tips').innerText(), /minor units/);
+    assert.match(await page.locator('#dialog-form .form-tips:not(.pos-not-offered)').innerText(), /minor units/);
+    assert.match(await page.locator('#dialog-form .pos-not-offered').innerText(), /Not offered here:.*QuickPay.*cannot take one/s);
     assertTranslated(await trayTexts(), 'the pay dialog');
     // No red "invalid" marks on a correctly configured node.
     assert.deepEqual(await page.locator('#dialog-form .input-error').evaluateAll((es: any[]) => es.map((e) => e.id)), []);
@@ -640,6 +641,31 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-modulus-config-dialog.png' });
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#node-config-input-environment').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-provider').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');
+  });
+
+  it('the QuickPay notification dialog: streams and a channel by name, only for QuickPay; the status counts channels', async () => {
+    const rates = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && n.streams === 'rates');
+    assert.ok(rates, 'the QuickPay example has a rates notification node');
+    await openTab(String(rates.z), rates.id);
+    await statusOf(rates.id, /^subscribed \(channels: \d+\)$/, 20000, 'the QuickPay rates node');
+    await openEditor(rates.id, '#node-input-provider');
+    assert.equal(await page.locator('#node-input-provider').inputValue(), 'quickpay');
+    const checked = async () => page.evaluate(() => ['rates', 'payments', 'notifications', 'merchant'].filter((n) => document.querySelector(`#node-input-stream-${n}`).checked));
+    assert.deepEqual(await checked(), ['rates']);
+    assert.ok(await visible('#node-input-channel'), 'a channel by name');
+    const options = await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => o.value));
+    assert.deepEqual([...options].sort(), ['dojo', 'modulus', 'paymentsense', 'quickpay', 'sensepass']);
+    // Another provider hides the QuickPay rows.
+    await page.locator('#node-input-provider').selectOption('paymentsense');
+    assert.equal(await visible('#node-input-stream-rates'), false);
+    assert.equal(await visible('#node-input-channel'), false);
+    await page.locator('#node-input-provider').selectOption('quickpay');
+    assert.equal(await visible('#node-input-stream-rates'), true);
+    assertTranslated(await trayTexts(), 'the QuickPay notification dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-quickpay-notification-dialog.png' });
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-provider').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');

@@ -30,4 +30,4 @@ forEachProvider('bad input goes to done(err) and sends nothing', (c: Conformance
       assert.equal(c.handle.charges(), 0);
     });
   }
-});
+}, 'pay');

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { collect, errors, helper, statuses, until, type Msg } from '../nodes/harness';
+import type { Capability } from '../../lib/core/provider';
 import { MATRIX, amounts, type ConformanceEntry, type SimulatorHandle } from './matrix';
 
 export { helper, until, type Msg };
@@ -48,7 +49,7 @@ export class Conformance {
       { id: 'pay', type: 'pos-pay', ...at(100), ...payment, wires: [['result'], ['progress']] },
       { id: 'refund', type: 'pos-refund', ...at(140), ...payment, wires: [['refunded'], ['refund-progress']] },
       { id: 'terminals', type: 'pos-terminals', ...at(180), ...uses, timeout: 10, wires: [['list']] },
-      { id: 'events', type: 'pos-notification-in', ...at(220), ...uses, events: '', wires: [['event']] },
+      { id: 'events', type: 'pos-notification-in', ...at(220), ...uses, events: '', ...(entry.notificationNode ?? {}), wires: [['event']] },
       ...['result', 'progress', 'refunded', 'refund-progress', 'list', 'event'].map((id, i) => ({ id, type: 'helper', ...at(260 + 40 * i) })),
     ];
   }
@@ -98,8 +99,12 @@ export function allStatuses(id: string): Status[] {
   return (spy?.getCalls?.() ?? []).filter((c) => c.thisValue === node).map((c) => c.args[0] as Status);
 }
 
-/** One describe per matrix entry; the body is shared and reads the entry from `c`. */
-export function forEachProvider(title: string, body: (c: Conformance) => void): void {
+/**
+ * One describe per matrix entry; the body is shared and reads the entry from `c`. With `needs`,
+ * an entry without that capability runs one test instead: the pay node says it cannot and
+ * refuses a payment with a clear error (never a skip).
+ */
+export function forEachProvider(title: string, body: (c: Conformance) => void, needs?: Capability): void {
   for (const entry of MATRIX) {
     describe(`conformance, ${entry.provider}: ${title}`, function () {
       this.timeout(30000);
@@ -111,9 +116,22 @@ export function forEachProvider(title: string, body: (c: Conformance) => void): 
         await helper.unload();
         await c.handle.stop();
       });
-      body(c);
+      if (!needs || entry.capabilities[needs]) body(c);
+      else notOffered(c, needs);
     });
   }
+}
+
+function notOffered(c: Conformance, capability: Capability): void {
+  it(`${capability} is not offered: the pay node says so and refuses a payment with a clear error`, async () => {
+    const { results, progress, errs } = await c.load();
+    assert.ok(allStatuses('pay').some((s) => s.fill === 'red' && /capabilityMissing|cannot do this/.test(String(s.text))), 'the status says the provider cannot');
+    helper.getNode('pay').receive(c.payment(c.amounts.approved, c.ref('not-offered')));
+    await until(() => errs.pay.length === 1, 'the error');
+    assert.match(errs.pay[0]!, new RegExp(`${c.entry.provider} does not support ${capability}`));
+    await sleep(50);
+    assert.equal(results.length + progress.length, 0);
+  });
 }
 
 const RESULT_KEYS = ['outcome', 'approved', 'amount', 'currency', 'reference', 'terminalId', 'provider', 'transactionId', 'authCode', 'card', 'receipt', 'message', 'raw'];

@@ -6,6 +6,7 @@ import type { PaymentResult, ProviderName } from '../../lib/core/types';
 import { dojoEntry } from './entries/dojo';
 import { modulusEntry } from './entries/modulus';
 import { paymentsenseEntry } from './entries/paymentsense';
+import { quickpayEntry } from './entries/quickpay';
 import { sensepassEntry } from './entries/sensepass';
 
 /** A provider's simulator, started for one test, as the shared tests need to see it. */
@@ -30,7 +31,11 @@ export interface SimulatorHandle {
   faults?: {
     /** Refuse the credential from now on: the next (re)connection is refused. */
     refuseCredentials?(on: boolean): void;
+    /** Drops every client connection, for providers whose reconnect cannot be forced by a payment (…55). */
+    drop?(): void;
   };
+  /** For providers that take no payments: makes the simulator send one event the notification node wants. */
+  emitEvent?(): void;
 }
 
 /** When a cancel from the flow lands: at once, before the terminal has shown anything, or on its first prompt. */
@@ -59,14 +64,16 @@ export interface ConformanceEntry {
   cancelAmount?: number;
   /** What a payment whose connection drops mid-way (amount ending 55) ends as. */
   dropOutcome: 'approved';
-  /** pos-notification-in must see at least one of these for one approved payment. */
+  /** pos-notification-in must see at least one of these for one approved payment (or, without pay, after emitEvent). */
   notificationOfPayment: string[];
+  /** Extra properties of the notification node (QuickPay: the streams it subscribes to). */
+  notificationNode?: Record<string, unknown>;
   /** The provider's events name the payment, so they carry our reference. */
   notificationsCarryReference: boolean;
 }
 
-/** The providers every shared test runs for. The lead adds modulus and sensepass once they build. */
-export const MATRIX: readonly ConformanceEntry[] = [paymentsenseEntry, dojoEntry, modulusEntry, sensepassEntry];
+/** The providers every shared test runs for. */
+export const MATRIX: readonly ConformanceEntry[] = [paymentsenseEntry, dojoEntry, modulusEntry, sensepassEntry, quickpayEntry];
 
 /** Amounts by the shared amount rule for one entry. */
 export function amounts(entry: ConformanceEntry) {

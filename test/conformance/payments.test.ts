@@ -139,4 +139,4 @@ forEachProvider('pay and refund', (c: Conformance) => {
     assert.equal(c.handle.refunds(), 1);
     assert.equal(c.handle.charges(), 1, 'the refund is not a second sale');
   });
-});
+}, 'pay');

@@ -40,7 +40,7 @@ describe('quick start: npm start', function () {
     tap = await DebugTap.open(app.port);
     flows = (await (await api('/flows')).json()) as FlowNode[];
     const types = new Set(flows.map((n) => n.type));
-    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response', 'pos-modulus', 'pos-sensepass']) {
+    for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response', 'pos-modulus', 'pos-sensepass', 'pos-quickpay']) {
       assert.ok(types.has(t), `${t} deployed`);
     }
     const nodesApi = await (await api('/nodes', { headers: { Accept: 'application/json' } })).json() as Array<{ module: string; types: string[] }>;
@@ -141,6 +141,21 @@ describe('quick start: npm start', function () {
       assert.ok(!tap!.messages.map((d) => d.msg).join('\n').includes(secrets[provider]!), `the ${provider} simulator's secret never reaches the Debug sidebar`);
     });
   }
+
+  it('the QuickPay example: live rates and payment status changes reach the Debug sidebar by themselves', async () => {
+    const rates = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && n.streams === 'rates');
+    const payments = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && String(n.streams).includes('payments'));
+    assert.ok(rates && payments, 'two QuickPay notification nodes: rates, and payments');
+    const rateDebug = flows.find((n) => n.type === 'debug' && flows.some((c) => (rates.wires ?? []).flat().includes(c.id) && (c.wires ?? []).flat().includes(n.id)));
+    const paymentDebug = wiredFrom(payments, (n) => n.type === 'debug');
+    assert.ok(rateDebug && paymentDebug, 'debug nodes for both');
+    const rate = await tap!.waitFor('a rate in the Debug sidebar', 15000, (d) => d.id === rateDebug.id);
+    assert.match(rate.msg, /USD\/USDT \d+(\.\d+)?/, rate.msg);
+    const payment = await tap!.waitFor('a payment status change in the Debug sidebar', 20000, (d) => d.id === paymentDebug.id && /"provider":"quickpay"/.test(d.msg));
+    assert.match(payment.msg, /"status":"(pending|processing|completed|failed|expired)"/, payment.msg);
+    const all = tap!.messages.map((d) => d.msg).join('\n');
+    assert.ok(!all.includes('PRIVATE KEY') && !all.includes('qp_simulator_api_key'), 'no QuickPay secret in the Debug sidebar');
+  });
 
   it('a second start keeps the user\'s own flows', async () => {
     await tap?.close();

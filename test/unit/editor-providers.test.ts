@@ -9,6 +9,8 @@ import { DOJO_METHODS } from '../../lib/providers/dojo/schemas';
 import { DojoProvider } from '../../lib/providers/dojo/client';
 import { ModulusProvider } from '../../lib/providers/modulus/client';
 import { PaymentsenseProvider } from '../../lib/providers/paymentsense/client';
+import { QuickPayProvider } from '../../lib/providers/quickpay/client';
+import { simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassProvider } from '../../lib/providers/sensepass/client';
 
 interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean>; requestMethods?: string[]; lacks?: Record<string, string> }
@@ -40,12 +42,14 @@ describe('editor provider table (resources/pos-editor.js)', () => {
     const sensepass = new SensePassProvider({ environment: 'custom', url: 'http://127.0.0.1:1', deviceId: 'dev_x' });
     assert.deepEqual(byName.get('modulus')?.capabilities, { ...modulus.capabilities });
     assert.deepEqual(byName.get('sensepass')?.capabilities, { ...sensepass.capabilities });
-    assert.deepEqual([...byName.keys()].sort(), ['dojo', 'modulus', 'paymentsense', 'sensepass']);
+    const quickpay = new QuickPayProvider({ environment: 'custom', url: 'http://127.0.0.1:1', appKey: 'app', merchantId: 'm1', apiKey: 'qp_x', privateKeyPem: simulatorKeys().privateKeyPem });
+    assert.deepEqual(byName.get('quickpay')?.capabilities, { ...quickpay.capabilities });
+    assert.deepEqual([...byName.keys()].sort(), ['dojo', 'modulus', 'paymentsense', 'quickpay', 'sensepass']);
   });
 
   it('says why a provider is not offered, for every capability a payment node needs and it lacks', () => {
     for (const p of providers) {
-      for (const capability of ['refund', 'terminals']) {
+      for (const capability of ['pay', 'refund', 'terminals']) {
         if (p.capabilities[capability]) continue;
         assert.ok(p.lacks?.[capability] && p.lacks[capability].length > 10, `${p.name} explains the missing ${capability}`);
       }

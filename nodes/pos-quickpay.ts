@@ -1,0 +1,61 @@
+// Config node for QuickPay's real-time stream: one Pusher Channels connection (pusher-js),
+// shared by the notification nodes that select it; they decide which channels it subscribes to.
+
+import { QuickPayProvider } from '../lib/providers/quickpay/client';
+import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../lib/simulators/quickpay';
+import { ownConnection, type ConfigNode } from './shared/config-node';
+import { nodeLogger } from './shared/connection';
+import type { RedApi } from './shared/red';
+import { resolveSecret } from './shared/secrets';
+
+type Environment = 'simulator' | 'test' | 'production' | 'custom';
+
+interface QuickPayConfig {
+  name?: string;
+  environment?: Environment;
+  url?: string;
+  /** Public: part of the WebSocket path and of every channel signature. */
+  appKey?: string;
+  merchantId?: string;
+  verifyTls?: boolean | string;
+  /** QuickPay does not document these event names [inferred]; the defaults are the simulator's. */
+  paymentEvent?: string;
+  notificationEvent?: string;
+}
+
+const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
+
+/** The built-in simulator: its base URL is what the adapter takes in `custom` mode. */
+function builtInSimulator() {
+  const sim = new QuickPaySimulator();
+  return {
+    start: () => sim.start().then(({ apiUrl }) => ({ url: apiUrl })),
+    stop: () => sim.stop(),
+  };
+}
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-quickpay', function (this: ConfigNode, config: QuickPayConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const simulated = environment === 'simulator';
+    const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+    ownConnection(node, 'QuickPay', simulated ? { name: 'quickpay', create: builtInSimulator } : undefined,
+      (prepare) => new QuickPayProvider({
+        // The simulator's address is only known once it listens; the URL is taken on each attempt.
+        environment: simulated ? 'custom' : environment,
+        ...(simulated ? { url: 'http://127.0.0.1:1' } : text(config.url) ? { url: text(config.url) } : {}),
+        appKey: simulated ? SIMULATOR_APP_KEY : text(config.appKey) || SIMULATOR_APP_KEY,
+        merchantId: text(config.merchantId) || (simulated ? SIMULATOR_MERCHANT_ID : ''),
+        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
+        privateKeyPem: simulated ? simulatorKeys().privateKeyPem : resolveSecret(RED, node, node.credentials?.privateKey),
+        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        ...(text(config.paymentEvent) ? { paymentEvent: text(config.paymentEvent) } : {}),
+        ...(text(config.notificationEvent) ? { notificationEvent: text(config.notificationEvent) } : {}),
+        logger: nodeLogger(node),
+      }, prepare));
+  }, {
+    credentials: { apiKey: { type: 'password' }, privateKey: { type: 'password' } },
+  });
+};
