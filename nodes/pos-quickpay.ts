@@ -25,9 +25,12 @@ interface QuickPayConfig {
 
 const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 
-/** The built-in simulator: its base URL is what the adapter takes in `custom` mode. */
-function builtInSimulator() {
-  const sim = new QuickPaySimulator();
+/**
+ * The built-in simulator: its base URL is what the adapter takes in `custom` mode. It publishes
+ * under the connection's event names, so a person can try the names their account uses.
+ */
+function builtInSimulator(names: { paymentEvent?: string; notificationEvent?: string }) {
+  const sim = new QuickPaySimulator(names);
   return {
     start: () => sim.start().then(({ apiUrl }) => ({ url: apiUrl })),
     stop: () => sim.stop(),
@@ -41,7 +44,13 @@ export = function (RED: RedApi): void {
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
     const simulated = environment === 'simulator';
     const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-    ownConnection(node, 'QuickPay', simulated ? { name: 'quickpay', create: builtInSimulator } : undefined,
+    const names = {
+      ...(text(config.paymentEvent) ? { paymentEvent: text(config.paymentEvent) } : {}),
+      ...(text(config.notificationEvent) ? { notificationEvent: text(config.notificationEvent) } : {}),
+    };
+    // One simulator per set of names: two connections wanting different names get their own.
+    const simulatorName = `quickpay:${names.paymentEvent ?? ''}:${names.notificationEvent ?? ''}`;
+    ownConnection(node, 'QuickPay', simulated ? { name: simulatorName, create: () => builtInSimulator(names) } : undefined,
       (prepare) => new QuickPayProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
         environment: simulated ? 'custom' : environment,
@@ -51,8 +60,7 @@ export = function (RED: RedApi): void {
         apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
         privateKeyPem: simulated ? simulatorKeys().privateKeyPem : resolveSecret(RED, node, node.credentials?.privateKey),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
-        ...(text(config.paymentEvent) ? { paymentEvent: text(config.paymentEvent) } : {}),
-        ...(text(config.notificationEvent) ? { notificationEvent: text(config.notificationEvent) } : {}),
+        ...names,
         logger: nodeLogger(node),
       }, prepare));
   }, {

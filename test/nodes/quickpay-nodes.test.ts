@@ -71,6 +71,19 @@ describe('QuickPay stream (nodes)', function () {
     assert.ok(status.some((s) => /subscribed/.test(String(s.text))), JSON.stringify(status));
   });
 
+  it('the built-in simulator publishes under the connection\'s event names; the payment event carries the reference', async () => {
+    await helper.load(quickpayNodes, [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'cfg', type: 'pos-quickpay', name: 'qp', environment: 'simulator', url: '', appKey: 'pagCMLx6TXrb', merchantId: '', verifyTls: true, paymentEvent: 'payment.changed', notificationEvent: 'notice' },
+      { id: 'pays', type: 'pos-notification-in', ...at(140), provider: 'quickpay', quickpay: 'cfg', streams: 'payments', channel: '', events: '', wires: [['pay']] },
+      { id: 'pay', type: 'helper', ...at(220) },
+    ], {});
+    const pays = collect('pay');
+    await until(() => pays.length > 0, 'a payment event from the built-in simulator', 15000);
+    assert.equal(pays[0]!.topic, 'payment.changed');
+    assert.match(String(pays[0]!.payload.reference), /^pay_/);
+  });
+
   it('a redeploy without the payments node unsubscribes its channels', async () => {
     await load();
     await until(() => subscribed(PAYMENTS), 'the payments channel', 10000);
