@@ -225,7 +225,41 @@
     return !!c && !(c['has_' + credential] || filled(c[credential]));
   }
 
+  var ENVIRONMENTS = ['simulator', 'test', 'production', 'custom'];
+
+  /**
+   * For a config node's oneditprepare: shows the rows the chosen environment needs. Rows carry
+   * the classes `<prefix>-simulator`, `-custom`, `-hosted` (test and production), `-real`
+   * (anything but the simulator) and `-tls-warning` (outside the simulator, while Verify TLS is
+   * unticked). `more(env)` runs on every refresh for the node's own rows; `inputs` are further
+   * inputs whose changes refresh. Returns the refresh function.
+   */
+  function prepareConfigDialog(prefix, more, inputs) {
+    var environment = $('#node-config-input-environment');
+    var verifyTls = $('#node-config-input-verifyTls');
+    if (ENVIRONMENTS.indexOf(environment.val()) === -1) environment.val('simulator');
+
+    function refresh() {
+      var env = environment.val();
+      var simulated = env === 'simulator';
+      $('.' + prefix + '-custom').toggle(env === 'custom');
+      $('.' + prefix + '-hosted').toggle(env === 'test' || env === 'production');
+      $('.' + prefix + '-real').toggle(!simulated);
+      $('.' + prefix + '-simulator').toggle(simulated);
+      $('.' + prefix + '-tls-warning').toggle(!simulated && !verifyTls.is(':checked'));
+      if (more) more(env);
+    }
+
+    environment.on('change', refresh);
+    verifyTls.on('change', refresh);
+    (inputs || []).forEach(function (input) { $(input).on('keyup change', refresh); });
+    refresh();
+    return refresh;
+  }
+
   window.PosPayments = {
+    environments: ENVIRONMENTS,
+    prepareConfigDialog: prepareConfigDialog,
     editing: editing,
     environmentOf: environmentOf,
     filled: filled,

@@ -666,6 +666,27 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.equal(await visible('#node-input-stream-rates'), true);
     assertTranslated(await trayTexts(), 'the QuickPay notification dialog');
     await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-quickpay-notification-dialog.png' });
+
+    // Its connection: keys and ids only outside the simulator; the event names always, marked as the simulator's.
+    await page.locator('#node-input-btn-quickpay-edit, #node-input-lookup-quickpay').first().click();
+    const env = page.locator('#node-config-input-environment');
+    await env.waitFor({ state: 'visible' });
+    await page.waitForTimeout(600);
+    const shown = async () => ({
+      url: await visible('#node-config-input-url'), merchantId: await visible('#node-config-input-merchantId'),
+      apiKey: await visible('#node-config-input-apiKey'), privateKey: await visible('#node-config-input-privateKey'),
+      paymentEvent: await visible('#node-config-input-paymentEvent'),
+    });
+    assert.deepEqual(await shown(), { url: false, merchantId: false, apiKey: false, privateKey: false, paymentEvent: true }, 'simulator');
+    await env.selectOption('production');
+    assert.deepEqual(await shown(), { url: false, merchantId: true, apiKey: true, privateKey: true, paymentEvent: true }, 'production');
+    await env.selectOption('custom');
+    assert.equal(await visible('#node-config-input-url'), true, 'custom: a base URL');
+    assert.match(await page.locator('#node-config-dialog-edit-form, .red-ui-tray').last().innerText(), /simulator's/);
+    assertTranslated(await trayTexts(), 'the QuickPay config dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-quickpay-config-dialog.png' });
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-config-input-environment').waitFor({ state: 'detached' });
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-provider').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');
