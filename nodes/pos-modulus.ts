@@ -2,8 +2,8 @@
 // share. The gateway allows one connection per API key, so two config nodes with one key would
 // displace each other; the help says so.
 
-import { ModulusProvider } from '../lib/providers/modulus/client';
-import { ModulusSimulator, SIMULATOR_API_KEY } from '../lib/simulators/modulus';
+import type * as Client from '../lib/providers/modulus/client';
+import type * as Simulator from '../lib/simulators/modulus';
 import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
@@ -37,10 +37,16 @@ function heartbeatMs(value: unknown): number {
 
 const yes = (v: unknown) => v === true || v === 'true';
 
+/** Loaded when the first Modulus connection is made, so a start without one does not pay for it. */
+function load(): typeof Client & typeof Simulator {
+  return { ...(require('../lib/providers/modulus/client') as typeof Client), ...(require('../lib/simulators/modulus') as typeof Simulator) };
+}
+
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-modulus', function (this: ConfigNode, config: ModulusConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { ModulusProvider, ModulusSimulator, SIMULATOR_API_KEY } = load();
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
     const simulated = environment === 'simulator';
     const pingMs = heartbeatMs(config.heartbeat);

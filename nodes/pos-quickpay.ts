@@ -1,8 +1,8 @@
 // Config node for QuickPay's real-time stream: one Pusher Channels connection (pusher-js),
 // shared by the notification nodes that select it; they decide which channels it subscribes to.
 
-import { QuickPayProvider } from '../lib/providers/quickpay/client';
-import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../lib/simulators/quickpay';
+import type * as Client from '../lib/providers/quickpay/client';
+import type * as Simulator from '../lib/simulators/quickpay';
 import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
@@ -25,12 +25,17 @@ interface QuickPayConfig {
 
 const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 
+/** Loaded when the first QuickPay connection is made, so pusher-js costs nothing to a start without one. */
+function load(): typeof Client & typeof Simulator {
+  return { ...(require('../lib/providers/quickpay/client') as typeof Client), ...(require('../lib/simulators/quickpay') as typeof Simulator) };
+}
+
 /**
  * The built-in simulator: its base URL is what the adapter takes in `custom` mode. It publishes
  * under the connection's event names, so a person can try the names their account uses.
  */
 function builtInSimulator(names: { paymentEvent?: string; notificationEvent?: string }) {
-  const sim = new QuickPaySimulator(names);
+  const sim = new (load().QuickPaySimulator)(names);
   return {
     start: () => sim.start().then(({ apiUrl }) => ({ url: apiUrl })),
     stop: () => sim.stop(),
@@ -41,6 +46,7 @@ export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-quickpay', function (this: ConfigNode, config: QuickPayConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { QuickPayProvider, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } = load();
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
     const simulated = environment === 'simulator';
     const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');

@@ -1,8 +1,8 @@
 // Config node for SensePass: REST for creating and managing transactions, one Socket.IO
 // connection (named after the paired device) for their progress.
 
-import { SensePassProvider } from '../lib/providers/sensepass/client';
-import { SensePassSimulator, SIMULATOR_DEVICE_ID } from '../lib/simulators/sensepass';
+import type * as Client from '../lib/providers/sensepass/client';
+import type * as Simulator from '../lib/simulators/sensepass';
 import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
@@ -27,10 +27,19 @@ const TRANSPORTS = ['default', 'websocket', 'polling'] as const;
 /** The built-in simulator's customer takes this long to tap, so the example's cancel button has time to land. */
 const SIMULATOR_TAP_MS = 4000;
 
+/**
+ * Loaded when the first SensePass connection is made: Socket.IO (client and server) would
+ * otherwise add about 50 ms to every Node-RED start, SensePass user or not.
+ */
+function load(): typeof Client & typeof Simulator {
+  return { ...(require('../lib/providers/sensepass/client') as typeof Client), ...(require('../lib/simulators/sensepass') as typeof Simulator) };
+}
+
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-sensepass', function (this: ConfigNode, config: SensePassConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { SensePassProvider, SensePassSimulator, SIMULATOR_DEVICE_ID } = load();
     const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
     const simulated = environment === 'simulator';
     const transports = TRANSPORTS.find((t) => t === config.transports) ?? 'default';
