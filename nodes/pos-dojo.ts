@@ -7,8 +7,8 @@ import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
+import { environmentOf, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
 
-type Environment = 'simulator' | 'test' | 'production' | 'custom';
 
 interface DojoConfig {
   name?: string;
@@ -23,7 +23,6 @@ interface DojoConfig {
   pollInterval?: number | string;
 }
 
-const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 const DEFAULT_HEARTBEAT_S = 25;
 const MAX_HEARTBEAT_S = 30;
 /** How often the built-in simulator's card machine walks the pay-at-table sequence, so the example shows something. */
@@ -33,21 +32,11 @@ const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
 
 const DEFAULT_POLL_S = 1;
 
-function pollMs(value: unknown): number {
-  const seconds = Number(value);
-  return Math.round((Number.isFinite(seconds) && seconds >= 0.05 ? Math.min(seconds, 10) : DEFAULT_POLL_S) * 1000);
-}
-
-function heartbeatMs(value: unknown): number {
-  const seconds = Number(value);
-  return Math.round((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, MAX_HEARTBEAT_S) : DEFAULT_HEARTBEAT_S) * 1000);
-}
-
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-dojo', function (this: ConfigNode, config: DojoConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     ownConnection(node, 'Dojo', simulated ? { name: 'dojo', create: () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }) } : undefined,
       (prepare) => new DojoProvider({
@@ -57,9 +46,9 @@ export = function (RED: RedApi): void {
         apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
         softwareHouseId: config.softwareHouseId?.trim() || (simulated ? SIMULATOR_SOFTWARE_HOUSE : ''),
         ...(config.resellerId?.trim() ? { resellerId: config.resellerId.trim() } : {}),
-        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
-        heartbeatIntervalMs: heartbeatMs(config.heartbeat),
-        pollIntervalMs: pollMs(config.pollInterval),
+        verifyTls: unlessFalse(config.verifyTls),
+        heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: MAX_HEARTBEAT_S }),
+        pollIntervalMs: secondsMs(config.pollInterval, { fallback: DEFAULT_POLL_S, min: 0.05, max: 10 }),
         logger: nodeLogger(node),
       }, prepare));
   }, {

@@ -8,8 +8,8 @@ import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
+import { environmentOf, onlyIfTrue, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
 
-type Environment = 'simulator' | 'test' | 'production' | 'custom';
 
 interface ModulusConfig {
   name?: string;
@@ -25,17 +25,10 @@ interface ModulusConfig {
   heartbeat?: number | string;
 }
 
-const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 const DEFAULT_HEARTBEAT_S = 30;
 /** The documented pong timeout; a shorter heartbeat shortens it so a ping is never outlived by its own wait. */
 const PONG_TIMEOUT_S = 10;
 
-function heartbeatMs(value: unknown): number {
-  const seconds = Number(value);
-  return Math.round((Number.isFinite(seconds) && seconds >= 1 ? Math.min(seconds, 300) : DEFAULT_HEARTBEAT_S) * 1000);
-}
-
-const yes = (v: unknown) => v === true || v === 'true';
 
 /** Loaded when the first Modulus connection is made, so a start without one does not pay for it. */
 function load(): typeof Client & typeof Simulator {
@@ -47,9 +40,9 @@ export = function (RED: RedApi): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const { ModulusProvider, ModulusSimulator, SIMULATOR_API_KEY } = load();
-    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
-    const pingMs = heartbeatMs(config.heartbeat);
+    const pingMs = secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, min: 1, max: 300 });
     const apiSecret = simulated ? undefined : resolveSecret(RED, node, node.credentials?.apiSecret);
     ownConnection(node, 'Modulus Labs', simulated ? { name: 'modulus', create: () => new ModulusSimulator() } : undefined,
       (prepare) => new ModulusProvider({
@@ -60,8 +53,8 @@ export = function (RED: RedApi): void {
         apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
         ...(apiSecret ? { apiSecret } : {}),
         ...(config.groupId?.trim() ? { groupId: config.groupId.trim() } : {}),
-        keyInQuery: !simulated && yes(config.keyInQuery),
-        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        keyInQuery: !simulated && onlyIfTrue(config.keyInQuery),
+        verifyTls: unlessFalse(config.verifyTls),
         pingIntervalMs: pingMs,
         pongTimeoutMs: Math.min(PONG_TIMEOUT_S * 1000, pingMs),
         logger: nodeLogger(node),

@@ -7,6 +7,7 @@ import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
+import { environmentOf, secondsMs, unlessFalse } from './shared/config-fields';
 
 interface PaymentsenseConfig {
   name?: string;
@@ -20,19 +21,13 @@ interface PaymentsenseConfig {
   heartbeat?: number | string;
 }
 
-const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 const DEFAULT_HEARTBEAT_S = 15;
-
-function heartbeatMs(value: unknown): number {
-  const seconds = Number(value);
-  return Math.round((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 600) : DEFAULT_HEARTBEAT_S) * 1000);
-}
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-paymentsense', function (this: ConfigNode, config: PaymentsenseConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     const endpoint = {
       environment,
@@ -47,8 +42,8 @@ export = function (RED: RedApi): void {
         ...endpoint,
         // The simulator's address is only known once it listens; the URL is built on each attempt.
         ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
-        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
-        heartbeatIntervalMs: heartbeatMs(config.heartbeat),
+        verifyTls: unlessFalse(config.verifyTls),
+        heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
         logger: nodeLogger(node),
       }, prepare));
   }, {

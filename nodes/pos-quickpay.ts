@@ -7,8 +7,8 @@ import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
+import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
 
-type Environment = 'simulator' | 'test' | 'production' | 'custom';
 
 interface QuickPayConfig {
   name?: string;
@@ -23,7 +23,6 @@ interface QuickPayConfig {
   notificationEvent?: string;
 }
 
-const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 
 /** Loaded when the first QuickPay connection is made, so pusher-js costs nothing to a start without one. */
 function load(): typeof Client & typeof Simulator {
@@ -47,7 +46,7 @@ export = function (RED: RedApi): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const { QuickPayProvider, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } = load();
-    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
     const names = {
@@ -65,7 +64,7 @@ export = function (RED: RedApi): void {
         merchantId: text(config.merchantId) || (simulated ? SIMULATOR_MERCHANT_ID : ''),
         apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
         privateKeyPem: simulated ? simulatorKeys().privateKeyPem : resolveSecret(RED, node, node.credentials?.privateKey),
-        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        verifyTls: unlessFalse(config.verifyTls),
         ...names,
         logger: nodeLogger(node),
       }, prepare));

@@ -7,8 +7,8 @@ import { ownConnection, type ConfigNode } from './shared/config-node';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
+import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
 
-type Environment = 'simulator' | 'test' | 'production' | 'custom';
 
 interface SensePassConfig {
   name?: string;
@@ -22,7 +22,6 @@ interface SensePassConfig {
   verifyTls?: boolean | string;
 }
 
-const ENVIRONMENTS: Environment[] = ['simulator', 'test', 'production', 'custom'];
 const TRANSPORTS = ['default', 'websocket', 'polling'] as const;
 /** The built-in simulator's customer takes this long to tap, so the example's cancel button has time to land. */
 const SIMULATOR_TAP_MS = 4000;
@@ -40,7 +39,7 @@ export = function (RED: RedApi): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const { SensePassProvider, SensePassSimulator, SIMULATOR_DEVICE_ID } = load();
-    const environment = ENVIRONMENTS.includes(config.environment as Environment) ? (config.environment as Environment) : 'simulator';
+    const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     const transports = TRANSPORTS.find((t) => t === config.transports) ?? 'default';
     ownConnection(node, 'SensePass', simulated ? { name: 'sensepass', create: () => new SensePassSimulator({ tapDelayMs: SIMULATOR_TAP_MS }) } : undefined,
@@ -51,8 +50,8 @@ export = function (RED: RedApi): void {
         deviceId: simulated ? SIMULATOR_DEVICE_ID : resolveSecret(RED, node, node.credentials?.deviceId),
         clientVersion: String(config.clientVersion) === '2' ? '2' : '4',
         transports,
-        autoCommit: config.autoCommit !== false && config.autoCommit !== 'false',
-        verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        autoCommit: unlessFalse(config.autoCommit),
+        verifyTls: unlessFalse(config.verifyTls),
         logger: nodeLogger(node),
       }, prepare));
   }, {

@@ -65,7 +65,8 @@ export const isForceDisconnect = compileSchema<WireForceDisconnect>({
   type: 'object', required: ['action'], properties: { action: str, reason: str },
 });
 
-export const isPong = compileSchema<WireFrame>({ type: 'object', required: ['action'], properties: { action: str } });
+/** A pong carries nothing we read beyond its action (extra fields such as timestamp are not confirmed). */
+export const isPong = isFrame;
 
 /** Error frames are read tolerantly: any of the usual fields, each with a sensible type. */
 export const isErrorFrame = compileSchema<WireErrorFrame>({
