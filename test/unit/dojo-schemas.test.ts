@@ -13,7 +13,7 @@ import derived from '../../lib/providers/dojo/schemas.generated.json';
 type Json = any; // the specs are read as untyped documents
 
 const repoRoot = path.resolve(__dirname, '../../..');
-const specDir = path.resolve(repoRoot, '..', 'shared', 'specs', 'dojo');
+const specDir = path.join(repoRoot, 'specs', 'dojo');
 const script = path.join(repoRoot, 'scripts', 'derive-dojo-schemas.js');
 // js-yaml is a dev dependency without bundled types; only load() is needed.
 const yaml = require('js-yaml') as { load(text: string): unknown };
