@@ -96,8 +96,11 @@ export class PaymentService {
       if (prior.state === 'done' && prior.result && prior.result.outcome !== 'unknown') return { result: prior.result, duplicate: true };
       return { result: await this.resolvePending(prior), duplicate: true };
     }
-    if (this.provider.state.name !== 'connected') {
-      throw new PosError('not_connected', `not connected to ${this.provider.name} (${this.provider.state.name}); nothing was sent`);
+    const state = this.provider.state;
+    if (state.name !== 'connected') {
+      // The reason (already redacted) is what tells the person what to fix: a refused key, a missing package.
+      const why = 'reason' in state && (state.name === 'error' || state.name === 'unauthorized' || state.name === 'displaced') ? `: ${state.reason}` : '';
+      throw new PosError('not_connected', `not connected to ${this.provider.name} (${state.name}${why}); nothing was sent`);
     }
     let entry = await this.journal.begin(request, randomUUID());
     let result: PaymentResult;

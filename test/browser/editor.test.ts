@@ -605,6 +605,11 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.equal(await visible('.pos-sp-commit-warning'), false);
     await page.locator('#node-config-input-autoCommit').uncheck();
     assert.equal(await visible('.pos-sp-commit-warning'), true, 'a note when approved payments will not be committed');
+    // The Socket.IO 2 client is not installed with the pack: choosing it says how to install it.
+    assert.equal(await visible('.pos-sp-v2-install'), false);
+    await page.locator('#node-config-input-clientVersion').selectOption('2');
+    assert.equal(await visible('.pos-sp-v2-install'), true, 'choosing v2 shows how to install it');
+    assert.match(await page.locator('.pos-sp-v2-install').innerText(), /npm install socket\.io-client-v2@npm:socket\.io-client@\^2\.5\.0/);
     assertTranslated(await trayTexts(), 'the SensePass config dialog');
     await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-sensepass-config-dialog.png' });
     await page.locator('#node-config-dialog-cancel').click();

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { io as ioV4 } from 'socket.io-client';
 import { Backoff } from '../../core/backoff';
+import { requireOptional } from '../../core/optional-module';
 import type { Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger } from '../../core/types';
 
@@ -25,9 +26,16 @@ type IoFactory = (uri: string, opts: Record<string, unknown>) => IoSocket;
 
 let v2Factory: IoFactory | undefined;
 
-/** socket.io-client@2 under its npm alias; it has no types, so only the call above is assumed. Loaded only when chosen. */
+/**
+ * socket.io-client@2 under an npm alias, so it can sit beside v4. Not a dependency: every user
+ * would pay for a client only a SensePass server on Socket.IO 2 needs, so the person who
+ * chooses it installs it with this command (the same spec as the devDependency).
+ */
+export const SOCKET_IO_V2_INSTALL = 'npm install socket.io-client-v2@npm:socket.io-client@^2.5.0';
+
+/** Loaded only when chosen; it has no types, so only the call above is assumed. */
 function loadV2(): IoFactory {
-  v2Factory ??= require('socket.io-client-v2') as IoFactory;
+  v2Factory ??= requireOptional<IoFactory>('socket.io-client-v2', SOCKET_IO_V2_INSTALL, 'The Socket.IO client version 2');
   return v2Factory;
 }
 
