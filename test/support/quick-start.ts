@@ -103,6 +103,8 @@ export interface DebugMessage {
  */
 export class DebugTap {
   readonly messages: DebugMessage[] = [];
+  /** The last status each node showed (text, fill), as the editor draws it under the node. */
+  readonly statuses = new Map<string, { text?: string; fill?: string }>();
   /** Pending waitFor calls: each checks the messages again, or gives up when the tap closes. */
   private readonly waiters = new Map<() => void, (why: string) => void>();
 
@@ -114,6 +116,10 @@ export class DebugTap {
       try { parsed = JSON.parse(String(data)); } catch { return; }
       for (const m of ([] as unknown[]).concat(parsed)) {
         const { topic, data: d } = (m ?? {}) as { topic?: string; data?: Omit<DebugMessage, 'receivedAt'> };
+        if (typeof topic === 'string' && topic.startsWith('status/')) {
+          this.statuses.set(topic.slice('status/'.length), (d ?? {}) as { text?: string; fill?: string });
+          continue;
+        }
         if (topic !== 'debug' || !d || typeof d.msg !== 'string') continue;
         this.messages.push({ ...d, receivedAt: Date.now() });
       }
@@ -130,6 +136,7 @@ export class DebugTap {
       ws.once('error', (err) => { clearTimeout(timer); reject(err); });
     });
     ws.send(JSON.stringify({ subscribe: 'debug' }));
+    ws.send(JSON.stringify({ subscribe: 'status/#' }));
     return new DebugTap(ws);
   }
 
