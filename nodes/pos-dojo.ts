@@ -4,6 +4,7 @@
 import { DojoProvider } from '../lib/providers/dojo/client';
 import { DojoSimulator, SIMULATOR_API_KEY } from '../lib/simulators/dojo';
 import { ownConnection, type ConfigNode } from './shared/config-node';
+import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -38,19 +39,22 @@ export = function (RED: RedApi): void {
     const node = this;
     const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
+    const apiKey = simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey);
     ownConnection(node, 'Dojo', simulated ? { name: 'dojo', create: () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }) } : undefined,
       (prepare) => new DojoProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
         environment: simulated ? 'custom' : environment,
         url: simulated ? 'http://127.0.0.1:1' : config.url?.trim() || undefined,
-        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
+        apiKey,
         softwareHouseId: config.softwareHouseId?.trim() || (simulated ? SIMULATOR_SOFTWARE_HOUSE : ''),
         ...(config.resellerId?.trim() ? { resellerId: config.resellerId.trim() } : {}),
         verifyTls: unlessFalse(config.verifyTls),
         heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: MAX_HEARTBEAT_S }),
         pollIntervalMs: secondsMs(config.pollInterval, { fallback: DEFAULT_POLL_S, min: 0.05, max: 10 }),
         logger: nodeLogger(node),
-      }, prepare));
+      }, prepare),
+      // Dojo's API key is the account (it also decides sandbox or production).
+      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey]));
   }, {
     credentials: { apiKey: { type: 'password' } },
   });

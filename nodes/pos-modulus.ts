@@ -5,6 +5,7 @@
 import type * as Client from '../lib/providers/modulus/client';
 import type * as Simulator from '../lib/simulators/modulus';
 import { ownConnection, type ConfigNode } from './shared/config-node';
+import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -44,13 +45,14 @@ export = function (RED: RedApi): void {
     const simulated = environment === 'simulator';
     const pingMs = secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, min: 1, max: 300 });
     const apiSecret = simulated ? undefined : resolveSecret(RED, node, node.credentials?.apiSecret);
+    const apiKey = simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey);
     ownConnection(node, 'Modulus Labs', simulated ? { name: 'modulus', create: () => new ModulusSimulator() } : undefined,
       (prepare) => new ModulusProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
         environment: simulated ? 'custom' : environment,
         ...(simulated ? { url: 'ws://127.0.0.1:1' } : config.url?.trim() ? { url: config.url.trim() } : {}),
         ...(config.endpoint?.trim() ? { endpoint: config.endpoint.trim() } : {}),
-        apiKey: simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey),
+        apiKey,
         ...(apiSecret ? { apiSecret } : {}),
         ...(config.groupId?.trim() ? { groupId: config.groupId.trim() } : {}),
         keyInQuery: !simulated && onlyIfTrue(config.keyInQuery),
@@ -58,7 +60,9 @@ export = function (RED: RedApi): void {
         pingIntervalMs: pingMs,
         pongTimeoutMs: Math.min(PONG_TIMEOUT_S * 1000, pingMs),
         logger: nodeLogger(node),
-      }, prepare));
+      }, prepare),
+      // The gateway is provisioned per customer, and keeps one connection per key.
+      accountJournal(RED, node, 'modulus', environment, simulated ? [] : [config.url?.trim(), config.endpoint?.trim(), apiKey]));
   }, {
     credentials: { apiKey: { type: 'password' }, apiSecret: { type: 'password' } },
   });

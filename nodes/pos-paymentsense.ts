@@ -4,6 +4,7 @@ import { PaymentsenseProvider } from '../lib/providers/paymentsense/client';
 import type { Environment } from '../lib/providers/paymentsense/url';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../lib/simulators/paymentsense';
 import { ownConnection, type ConfigNode } from './shared/config-node';
+import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -45,7 +46,8 @@ export = function (RED: RedApi): void {
         verifyTls: unlessFalse(config.verifyTls),
         heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
         logger: nodeLogger(node),
-      }, prepare));
+      }, prepare),
+      accountJournal(RED, node, 'paymentsense', environment, simulated ? [] : [endpoint.url, endpoint.account, endpoint.softwareHouseId, endpoint.installerId]));
   }, {
     credentials: { token: { type: 'password' } },
   });

@@ -4,6 +4,7 @@
 import type * as Client from '../lib/providers/quickpay/client';
 import type * as Simulator from '../lib/simulators/quickpay';
 import { ownConnection, type ConfigNode } from './shared/config-node';
+import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -67,7 +68,9 @@ export = function (RED: RedApi): void {
         verifyTls: unlessFalse(config.verifyTls),
         ...names,
         logger: nodeLogger(node),
-      }, prepare));
+      }, prepare),
+      // QuickPay takes no payments here; the journal is there for the shared connection code.
+      accountJournal(RED, node, 'quickpay', environment, simulated ? [] : [text(config.url), text(config.merchantId)]));
   }, {
     credentials: { apiKey: { type: 'password' }, privateKey: { type: 'password' } },
   });

@@ -4,6 +4,7 @@
 import type * as Client from '../lib/providers/sensepass/client';
 import type * as Simulator from '../lib/simulators/sensepass';
 import { ownConnection, type ConfigNode } from './shared/config-node';
+import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -42,18 +43,21 @@ export = function (RED: RedApi): void {
     const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     const transports = TRANSPORTS.find((t) => t === config.transports) ?? 'default';
+    const deviceId = simulated ? SIMULATOR_DEVICE_ID : resolveSecret(RED, node, node.credentials?.deviceId);
     ownConnection(node, 'SensePass', simulated ? { name: 'sensepass', create: () => new SensePassSimulator({ tapDelayMs: SIMULATOR_TAP_MS }) } : undefined,
       (prepare) => new SensePassProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
         environment: simulated ? 'custom' : environment,
         ...(simulated ? { url: 'http://127.0.0.1:1' } : config.url?.trim() ? { url: config.url.trim() } : {}),
-        deviceId: simulated ? SIMULATOR_DEVICE_ID : resolveSecret(RED, node, node.credentials?.deviceId),
+        deviceId,
         clientVersion: String(config.clientVersion) === '2' ? '2' : '4',
         transports,
         autoCommit: unlessFalse(config.autoCommit),
         verifyTls: unlessFalse(config.verifyTls),
         logger: nodeLogger(node),
-      }, prepare));
+      }, prepare),
+      // SensePass knows the POS by its paired device id.
+      accountJournal(RED, node, 'sensepass', environment, simulated ? [] : [config.url?.trim(), deviceId]));
   }, {
     credentials: { deviceId: { type: 'password' } },
   });

@@ -10,6 +10,8 @@ export type PosErrorCode =
   | 'timeout'
   | 'provider_error'
   | 'not_found'
+  | 'journal_unavailable'
+  | 'standby'
   | 'closed';
 
 export class PosError extends Error {

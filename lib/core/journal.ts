@@ -1,102 +1,160 @@
-// The payment journal: one entry per reference, written before anything is sent, so that a
-// reference is charged at most once — across duplicate messages, redeploys and, with a
-// persistent context store, restarts. The store is an interface so the library stays free
-// of Node-RED; the nodes hand it their context storage.
+// The payment journal: one entry per reference, durable before anything of the payment is
+// sent, so a reference is charged at most once across duplicate messages, redeploys, crashes
+// and (with a shared store) several Node-RED instances. One Journal serves one provider account.
+// Implementations: MemoryJournal (below: tests, library callers without a disk),
+// lib/journal/file-journal.ts (the default, in the Node-RED user directory) and
+// lib/journal/postgres-journal.ts (shared by several instances).
 
+import { PosError } from './errors';
 import type { PaymentRequest, PaymentResult } from './types';
-
-export interface JournalStore {
-  get(key: string): Promise<unknown>;
-  set(key: string, value: unknown): Promise<void>;
-  keys(): Promise<string[]>;
-}
 
 export interface JournalEntry {
   reference: string;
   state: 'pending' | 'done';
   attemptId: string;
   request: PaymentRequest;
+  /** ISO 8601. */
   startedAt: string;
   finishedAt?: string;
+  /** The slim result (see slimResult): what a repeat of the reference gets back. */
   result?: PaymentResult;
   /** What the provider noted while the payment ran (its own ids), so a lost result can be looked up. */
   notes?: Record<string, unknown>;
+  /** The instance that runs (or ran) the payment; only a shared journal sets it. */
+  owner?: string;
 }
 
-const PREFIX = 'posj_';
+/** claim(): either this call now holds the reference, or `entry` is whoever held it first. */
+export type Claim = { claimed: true; entry: JournalEntry } | { claimed: false; entry: JournalEntry };
+
+export interface Journal {
+  /**
+   * Atomically takes the reference: a new pending entry, on stable storage before this
+   * resolves, or the entry that already holds it. Rejects with `journal_unavailable` when the
+   * entry cannot be stored; nothing may then be sent.
+   */
+  claim(request: PaymentRequest, attemptId: string): Promise<Claim>;
+  get(reference: string): Promise<JournalEntry | undefined>;
+  /** Merges provider notes into a pending entry (durable before it resolves). */
+  note(entry: JournalEntry, notes: Record<string, unknown>): Promise<JournalEntry>;
+  /**
+   * Records the final result (slimmed). Never loses it: when the store cannot be written the
+   * entry is kept in memory, answered from there, and written when the store is back; the
+   * returned promise then rejects so the caller can say so loudly.
+   */
+  finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry>;
+  /** Frees the reference, only for an attempt proven never sent (or never received, terminal idle). */
+  release(entry: JournalEntry): Promise<void>;
+  /** Pending entries that nobody is running: this instance's from before a restart (and, shared, those of a dead instance). */
+  recoverable(): Promise<JournalEntry[]>;
+  /** A recovered entry that is still unresolved (running on the terminal): a later recovery may take it. */
+  handBack?(entry: JournalEntry): void;
+  /** Forgets finished entries older than the cutoff; never pending ones. Returns how many. */
+  sweep(finishedBefore: Date): Promise<number>;
+  /** Writes what is still queued and lets go of files, locks and connections. */
+  close(): Promise<void>;
+  /**
+   * A shared journal only: waits until another instance finishes the reference (or the wait
+   * ends) and returns the entry as it then is.
+   */
+  waitForResult?(reference: string, timeoutMs: number): Promise<JournalEntry | undefined>;
+}
 
 /**
- * Context keys are property paths ("a.b" means nested), so the reference is encoded into a
- * key that has no dots or brackets.
+ * What a repeat of a reference returns, and all a finished entry keeps: the outcome, ids,
+ * amounts and receipt. The provider's raw answer (often kilobytes) is not kept.
  */
-export const journalKey = (reference: string): string =>
-  PREFIX + Buffer.from(reference, 'utf8').toString('base64url');
+export function slimResult(result: PaymentResult): PaymentResult {
+  const slim: PaymentResult = {
+    outcome: result.outcome,
+    approved: result.approved,
+    amount: result.amount,
+    currency: result.currency,
+    reference: result.reference,
+    provider: result.provider,
+    card: { ...result.card },
+    receipt: {
+      ...(result.receipt.merchant ? { merchant: [...result.receipt.merchant] } : {}),
+      ...(result.receipt.customer ? { customer: [...result.receipt.customer] } : {}),
+    },
+    message: result.message,
+    raw: null,
+  };
+  if (result.terminalId !== undefined) slim.terminalId = result.terminalId;
+  if (result.transactionId !== undefined) slim.transactionId = result.transactionId;
+  if (result.authCode !== undefined) slim.authCode = result.authCode;
+  const kind = (result as { kind?: unknown }).kind;
+  if (kind !== undefined) (slim as unknown as { kind: unknown }).kind = kind;
+  return slim;
+}
 
-export class Journal {
-  constructor(private readonly store: JournalStore) {}
+export function journalUnavailable(why: string): PosError {
+  return new PosError('journal_unavailable', `the payment journal cannot be written (${why}); nothing was sent`);
+}
+
+/** In memory only: for tests and library callers that keep no disk. Not durable. */
+export class MemoryJournal implements Journal {
+  private readonly entries = new Map<string, JournalEntry>();
+  /** Set to make every write fail, as a full disk would. */
+  failing: string | undefined;
+
+  async claim(request: PaymentRequest, attemptId: string): Promise<Claim> {
+    const prior = this.entries.get(request.reference);
+    if (prior) return { claimed: false, entry: structuredClone(prior) };
+    if (this.failing) throw journalUnavailable(this.failing);
+    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request: structuredClone(request), startedAt: new Date().toISOString() };
+    this.entries.set(request.reference, entry);
+    return { claimed: true, entry: structuredClone(entry) };
+  }
 
   async get(reference: string): Promise<JournalEntry | undefined> {
-    const value = await this.store.get(journalKey(reference));
-    return isEntry(value) ? value : undefined;
+    const e = this.entries.get(reference);
+    return e ? structuredClone(e) : undefined;
   }
 
-  async begin(request: PaymentRequest, attemptId: string): Promise<JournalEntry> {
-    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request, startedAt: new Date().toISOString() };
-    await this.store.set(journalKey(request.reference), entry);
-    return entry;
-  }
-
-  /** Merges provider notes into a pending entry; returns the updated entry. */
   async note(entry: JournalEntry, notes: Record<string, unknown>): Promise<JournalEntry> {
     const noted: JournalEntry = { ...entry, notes: { ...entry.notes, ...notes } };
-    await this.store.set(journalKey(entry.reference), noted);
+    this.put(noted);
     return noted;
   }
 
   async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> {
-    const done: JournalEntry = { ...entry, state: 'done', finishedAt: new Date().toISOString(), result };
-    await this.store.set(journalKey(entry.reference), done);
+    const done: JournalEntry = { ...entry, state: 'done', finishedAt: new Date().toISOString(), result: slimResult(result) };
+    this.entries.set(entry.reference, structuredClone(done));
+    if (this.failing) throw journalUnavailable(this.failing);
     return done;
   }
 
-  /** Only for an attempt proven never sent, so the reference may be used again. */
-  async forget(reference: string): Promise<void> {
-    await this.store.set(journalKey(reference), undefined);
+  async release(entry: JournalEntry): Promise<void> {
+    if (this.entries.get(entry.reference)?.attemptId === entry.attemptId) this.entries.delete(entry.reference);
   }
 
-  /**
-   * Drops finished entries older than the cutoff. Pending ones are kept whatever their age:
-   * they are payments whose outcome is still to be established.
-   */
-  async prune(finishedBefore: Date): Promise<number> {
+  async recoverable(): Promise<JournalEntry[]> {
+    return [...this.entries.values()].filter((e) => e.state === 'pending').map((e) => structuredClone(e));
+  }
+
+  async sweep(finishedBefore: Date): Promise<number> {
     const cutoff = finishedBefore.toISOString();
     let dropped = 0;
-    for (const key of (await this.store.keys()).filter((k) => k.startsWith(PREFIX))) {
-      const entry = await this.store.get(key);
-      if (isEntry(entry) && entry.state === 'done' && (entry.finishedAt ?? '') < cutoff) {
-        await this.store.set(key, undefined);
-        dropped += 1;
+    for (const [ref, e] of this.entries) {
+      if (e.state === 'done' && (e.finishedAt ?? '') < cutoff) {
+        this.entries.delete(ref);
+        dropped++;
       }
     }
     return dropped;
   }
 
-  async pending(): Promise<JournalEntry[]> {
-    const keys = (await this.store.keys()).filter((k) => k.startsWith(PREFIX));
-    const entries = await Promise.all(keys.map((k) => this.store.get(k)));
-    return entries.filter((e): e is JournalEntry => isEntry(e) && e.state === 'pending');
+  async close(): Promise<void> {}
+
+  /** Test aid: backdates an entry's finish time. */
+  backdate(reference: string, finishedAt: Date): void {
+    const e = this.entries.get(reference);
+    if (e) e.finishedAt = finishedAt.toISOString();
   }
-}
 
-function isEntry(value: unknown): value is JournalEntry {
-  return !!value && typeof value === 'object' && typeof (value as JournalEntry).reference === 'string' &&
-    ((value as JournalEntry).state === 'pending' || (value as JournalEntry).state === 'done');
-}
-
-/** For the library's own tests and for callers without a context store. */
-export class MemoryJournalStore implements JournalStore {
-  private readonly map = new Map<string, unknown>();
-  async get(key: string) { return structuredClone(this.map.get(key)); }
-  async set(key: string, value: unknown) { if (value === undefined) this.map.delete(key); else this.map.set(key, structuredClone(value)); }
-  async keys() { return [...this.map.keys()]; }
+  private put(entry: JournalEntry): void {
+    if (this.failing) throw journalUnavailable(this.failing);
+    this.entries.set(entry.reference, structuredClone(entry));
+  }
 }

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { PosError, isPosError } from './errors';
-import { Journal, type JournalEntry } from './journal';
+import type { Journal, JournalEntry } from './journal';
 import type { LookupResult, PaymentProvider } from './provider';
 import type { Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
 
@@ -36,6 +36,12 @@ const ASK_A_PERSON =
   'Check the terminal or the provider portal before taking this payment again, and use a new reference if you do.';
 
 export interface RetentionOptions {
+  /** How often a payment still running on the terminal after a restart is asked about again. Default 5 s. */
+  watchEveryMs?: number;
+  /** How long it is watched before it is left for the next recovery (reconnect or restart). Default 30 min. */
+  watchForMs?: number;
+  /** How long close() waits for results in flight. Default 2 s. */
+  drainMs?: number;
   /** How long a finished reference is remembered (and so refused a second charge). Default 7 days. */
   keepMs?: number;
   /** At most one sweep of the journal per this interval. Default 1 hour. */
@@ -48,7 +54,14 @@ export class PaymentService {
   private readonly inflight = new Map<string, { request: PaymentRequest; result: Promise<PaymentResult> }>();
   private readonly keepMs: number;
   private readonly sweepEveryMs: number;
+  private readonly watchEveryMs: number;
+  private readonly watchForMs: number;
+  private readonly drainMs: number;
   private lastSweep = 0;
+  private closing = false;
+  /** Payments still running on the terminal after a restart, asked about until they finish. */
+  private readonly watched = new Map<string, { entry: JournalEntry; timer: NodeJS.Timeout }>();
+  private recovered: (result: PaymentResult) => void = () => {};
 
   constructor(
     private readonly provider: PaymentProvider,
@@ -58,10 +71,18 @@ export class PaymentService {
   ) {
     this.keepMs = retention.keepMs ?? 7 * DAY_MS;
     this.sweepEveryMs = retention.sweepEveryMs ?? 60 * 60 * 1000;
+    this.watchEveryMs = retention.watchEveryMs ?? 5000;
+    this.watchForMs = retention.watchForMs ?? 30 * 60 * 1000;
+    this.drainMs = retention.drainMs ?? 2000;
   }
 
   get inflightCount(): number {
     return this.inflight.size;
+  }
+
+  /** Where results of payments whose pay node never heard them go (payment_recovered). */
+  onRecovered(listener: (result: PaymentResult) => void): void {
+    this.recovered = listener;
   }
 
   pay(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
@@ -88,21 +109,61 @@ export class PaymentService {
     return work;
   }
 
-  private async run(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
-    const prior = await this.journal.get(request.reference);
-    if (prior) {
-      assertSameRequest(request, prior.request);
-      // A known outcome is final; an unknown one is asked about again, since the provider may know by now.
-      if (prior.state === 'done' && prior.result && prior.result.outcome !== 'unknown') return { result: prior.result, duplicate: true };
-      return { result: await this.resolvePending(prior), duplicate: true };
+  /**
+   * Stops taking payments and waits (at most drainMs) for results in flight. A payment still
+   * without a result stays pending in the journal, to be resolved and reported after the next
+   * start; it is never recorded as unknown or released because of the stop.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const { entry, timer } of this.watched.values()) {
+      clearTimeout(timer);
+      this.journal.handBack?.(entry);
     }
+    this.watched.clear();
+    const running = [...this.inflight.values()].map((r) => r.result.catch(() => undefined));
+    if (running.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(running), new Promise((r) => { timer = setTimeout(r, this.drainMs); })]);
+    clearTimeout(timer);
+  }
+
+  private async run(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
+    if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
     const state = this.provider.state;
     if (state.name !== 'connected') {
+      // A repeat is answered from the journal even while offline; a new payment cannot be sent.
+      const prior = await this.journal.get(request.reference);
+      if (prior) return this.repeat(request, prior, opts);
       // The reason (already redacted) is what tells the person what to fix: a refused key, a missing package.
       const why = 'reason' in state && (state.name === 'error' || state.name === 'unauthorized' || state.name === 'displaced') ? `: ${state.reason}` : '';
       throw new PosError('not_connected', `not connected to ${this.provider.name} (${state.name}${why}); nothing was sent`);
     }
-    let entry = await this.journal.begin(request, randomUUID());
+    const claim = await this.journal.claim(request, randomUUID());
+    if (!claim.claimed) return this.repeat(request, claim.entry, opts);
+    return { result: await this.send(request, claim.entry, opts), duplicate: false };
+  }
+
+  /** The reference is in the journal already: its result, never a second charge. */
+  private async repeat(request: PaymentRequest, prior: JournalEntry, opts: PayOptions): Promise<PayOutcome> {
+    assertSameRequest(request, prior.request);
+    let entry = prior;
+    // Another instance is running it (shared journal): its result is this one's.
+    if (entry.state === 'pending' && this.journal.waitForResult) entry = (await this.journal.waitForResult(entry.reference, opts.timeoutMs)) ?? entry;
+    // A known outcome is final; an unknown one is asked about again, since the provider may know by now.
+    if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') return { result: entry.result, duplicate: true };
+    const resolved = await this.resolvePending(entry);
+    // The provider never received it and the terminal is idle: this repeat takes the payment.
+    if (resolved.released && !this.closing && this.provider.state.name === 'connected') {
+      const claim = await this.journal.claim(request, randomUUID());
+      if (claim.claimed) return { result: await this.send(request, claim.entry, opts), duplicate: false };
+      return this.repeat(request, claim.entry, opts);
+    }
+    return { result: resolved.result, duplicate: true };
+  }
+
+  private async send(request: PaymentRequest, entry: JournalEntry, opts: PayOptions): Promise<PaymentResult> {
+    let current = entry;
     let result: PaymentResult;
     try {
       result = await this.provider.pay({
@@ -111,20 +172,38 @@ export class PaymentService {
         deadline: Date.now() + opts.timeoutMs,
         onProgress: opts.onProgress ?? (() => {}),
         note: async (notes) => {
-          entry = await this.journal.note(entry, notes);
+          current = await this.journal.note(current, notes);
         },
       });
     } catch (err) {
+      if (this.closing) throw this.leftPending(request);
       if (isPosError(err) && NOT_SENT.has(err.code)) {
-        await this.journal.forget(request.reference);
+        await this.journal.release(current);
         throw err;
       }
       this.logger.warn(`payment ${request.reference}: ${(err as Error).message}`);
       result = unknownResult(request, this.provider.name, `The result of this payment could not be established (${(err as Error).message}). ${ASK_A_PERSON}`);
     }
-    await this.journal.finish(entry, result);
+    // A stop cut the payment off: it stays pending and is asked about after the restart.
+    if (this.closing && result.outcome === 'unknown') throw this.leftPending(request);
+    await this.record(current, result);
     this.sweep();
-    return { result, duplicate: false };
+    return result;
+  }
+
+  private leftPending(request: PaymentRequest): PosError {
+    return new PosError('closed', `Node-RED stopped while payment ${request.reference} was running; it stays in the journal and its result ` +
+      'is reported (payment_recovered) once the connection is back');
+  }
+
+  /** Records a result; one that cannot be written still reaches the flow, and the journal catches up. */
+  private async record(entry: JournalEntry, result: PaymentResult): Promise<void> {
+    try {
+      await this.journal.finish(entry, result);
+    } catch (err) {
+      this.logger.error(`payment ${entry.reference} ended ${result.outcome} but the journal could not record it (${(err as Error).message}); ` +
+        'the result is kept in memory and written as soon as the journal can be');
+    }
   }
 
   /**
@@ -135,47 +214,108 @@ export class PaymentService {
     const now = Date.now();
     if (now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
-    this.journal.prune(new Date(now - this.keepMs)).then(
+    this.journal.sweep(new Date(now - this.keepMs)).then(
       (n) => { if (n > 0) this.logger.debug(`forgot ${n} payment reference(s) finished more than ${Math.round(this.keepMs / DAY_MS * 10) / 10} days ago`); },
       (err: Error) => this.logger.warn(`could not tidy the payment journal: ${err.message}`),
     );
   }
 
-  /** A reference left pending by a restart, or answered `unknown` before: ask, never resend. */
-  async resolvePending(entry: JournalEntry): Promise<PaymentResult> {
-    let found: LookupResult;
-    try {
-      found = await this.provider.lookup({
-        request: entry.request, attemptId: entry.attemptId, startedAt: entry.startedAt, ...(entry.notes ? { notes: entry.notes } : {}),
-      });
-    } catch (err) {
-      found = { found: 'cannot_ask', reason: (err as Error).message };
-    }
+  /**
+   * A reference left pending by a restart, or answered `unknown` before: ask, never resend.
+   * `released`: the provider has no record of it and its terminal is idle, so the reference is
+   * free again and a repeat takes the payment.
+   */
+  async resolvePending(entry: JournalEntry): Promise<{ result: PaymentResult; released?: true; running?: true }> {
+    const found = await this.ask(entry);
     if (found.found === 'result') {
-      await this.journal.finish(entry, found.result);
-      return found.result;
+      await this.record(entry, found.result);
+      return { result: found.result };
+    }
+    if (found.found === 'nothing' && await this.terminalIdle(entry.request)) {
+      await this.journal.release(entry);
+      return {
+        released: true,
+        result: unknownResult(entry.request, this.provider.name, `${this.provider.name} has no record of this payment and the terminal is idle: ` +
+          'it was never taken. Send the same reference again to take it.'),
+      };
+    }
+    if (found.found === 'in_progress') {
+      return { running: true, result: unknownResult(entry.request, this.provider.name, 'This payment is still in progress on the terminal. ' +
+        'Its result is reported (payment_recovered) when it finishes; sending the same reference again also gets it then.') };
     }
     // Still unknown: an earlier unknown answer stands as it was; a pending entry records one.
-    if (entry.state === 'done' && entry.result) return entry.result;
+    if (entry.state === 'done' && entry.result) return { result: entry.result };
     const result = unknownResult(entry.request, this.provider.name,
-      found.found === 'in_progress' ? `This payment is still in progress on the terminal. Wait for it to finish, then send the same reference again to get its result.`
-      : found.found === 'nothing' ? `${this.provider.name} has no record of this payment; it was probably never sent. ${ASK_A_PERSON}`
+      found.found === 'nothing' ? `${this.provider.name} has no record of this payment, but its terminal could not be seen idle, so it may still be running. ${ASK_A_PERSON}`
       : `The result of this payment was lost and ${this.provider.name} cannot be asked (${found.reason}). ${ASK_A_PERSON}`);
-    if (found.found !== 'in_progress') await this.journal.finish(entry, result);
-    return result;
+    await this.record(entry, result);
+    return { result };
   }
 
-  /** Every reference a previous run left pending and nobody is running now. */
-  async recoverPending(onRecovered: (result: PaymentResult) => void): Promise<void> {
-    for (const entry of await this.journal.pending()) {
+  /** Every reference a previous run (or, shared, a dead instance) left pending: asked about and reported once. */
+  async recoverPending(): Promise<void> {
+    for (const entry of await this.journal.recoverable()) {
+      if (this.closing) {
+        this.journal.handBack?.(entry);
+        continue;
+      }
       if (this.inflight.has(entry.reference)) continue;
       const work = this.resolvePending(entry);
-      this.inflight.set(entry.reference, { request: entry.request, result: work });
+      this.inflight.set(entry.reference, { request: entry.request, result: work.then((r) => r.result) });
       try {
-        onRecovered(await work);
+        const outcome = await work;
+        this.recovered(outcome.result);
+        if (outcome.running) this.watch(entry);
       } finally {
         this.inflight.delete(entry.reference);
       }
+    }
+  }
+
+  /** Asks again, every watchEveryMs, about a payment still running on the terminal; reports its result when it has one. */
+  private watch(entry: JournalEntry): void {
+    const until = Date.now() + this.watchForMs;
+    const tick = async () => {
+      const found = await this.ask(entry);
+      if (this.closing || !this.watched.has(entry.reference)) return;
+      if (found.found === 'in_progress' && Date.now() < until) {
+        this.watched.set(entry.reference, { entry, timer: schedule() });
+        return;
+      }
+      this.watched.delete(entry.reference);
+      if (found.found === 'in_progress') {
+        this.journal.handBack?.(entry);
+        return;
+      }
+      const outcome = await this.resolvePending(entry);
+      this.recovered(outcome.result);
+    };
+    const schedule = () => {
+      const timer = setTimeout(() => { tick().catch((err: Error) => this.logger.warn(`payment ${entry.reference}: ${err.message}`)); }, this.watchEveryMs);
+      timer.unref();
+      return timer;
+    };
+    this.watched.set(entry.reference, { entry, timer: schedule() });
+  }
+
+  private async ask(entry: JournalEntry): Promise<LookupResult> {
+    try {
+      return await this.provider.lookup({
+        request: entry.request, attemptId: entry.attemptId, startedAt: entry.startedAt, ...(entry.notes ? { notes: entry.notes } : {}),
+      });
+    } catch (err) {
+      return { found: 'cannot_ask', reason: (err as Error).message };
+    }
+  }
+
+  /** The terminal the payment was for reports itself available: nothing is running on it. */
+  private async terminalIdle(request: PaymentRequest): Promise<boolean> {
+    if (!this.provider.capabilities.terminals || !request.terminalId) return false;
+    try {
+      const terminals = await this.provider.listTerminals();
+      return terminals.some((t) => t.id === request.terminalId && t.status === 'available');
+    } catch {
+      return false;
     }
   }
 }

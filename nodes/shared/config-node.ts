@@ -5,7 +5,8 @@
 import { PosError } from '../../lib/core/errors';
 import type { PaymentProvider } from '../../lib/core/provider';
 import { acquireSimulator, type RunningSimulator } from '../../lib/simulators/in-process';
-import { ProviderConnection, contextJournalStore, nodeLogger } from './connection';
+import type { AccountJournal } from './account-journal';
+import { ProviderConnection, nodeLogger } from './connection';
 import type { Node } from './red';
 
 export interface ConfigNode extends Node {
@@ -20,6 +21,7 @@ interface SimulatorFactory {
 }
 
 /**
+ * `journal` is the account's journal (account-journal.ts), released when the node closes.
  * `build` gets a `prepare` function when a simulator is given: the adapter calls it before
  * its first connection attempt to learn the simulator's URL (known only once it listens).
  */
@@ -28,6 +30,7 @@ export function ownConnection(
   label: string,
   simulator: { name: string; create: () => SimulatorFactory } | undefined,
   build: (prepare: (() => Promise<{ url: string }>) | undefined) => PaymentProvider,
+  journal: AccountJournal,
 ): void {
   let running: Promise<RunningSimulator> | undefined;
   const prepare = simulator ? () => {
@@ -35,7 +38,7 @@ export function ownConnection(
     return running.then((s) => ({ url: s.url }));
   } : undefined;
   try {
-    node.connection = new ProviderConnection(build(prepare), contextJournalStore(node), nodeLogger(node));
+    node.connection = new ProviderConnection(build(prepare), journal.journal, nodeLogger(node), journal.imported);
   } catch (err) {
     node.configError = (err as Error).message;
     node.error(err instanceof PosError ? `${label}: ${err.message}` : String(err));
@@ -44,6 +47,7 @@ export function ownConnection(
   node.on('close', (_removed: boolean, done: () => void) => {
     const closing = node.connection?.close() ?? Promise.resolve();
     closing
+      .then(() => journal.release())
       .then(() => running?.then((s) => s.release()))
       .catch((err: Error) => node.warn(err.message))
       .then(() => done());

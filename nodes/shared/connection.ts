@@ -2,7 +2,7 @@
 // it. Connect when the first user registers, disconnect when the last one leaves, fan the
 // connection state out to every user, and remove only what it added.
 
-import { Journal, type JournalStore } from '../../lib/core/journal';
+import type { Journal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
 import type { PaymentProvider, Unsubscribe } from '../../lib/core/provider';
 import type { ConnectionState, Logger, NotificationEvent, PaymentResult } from '../../lib/core/types';
@@ -28,8 +28,13 @@ export class ProviderConnection {
   private recovered = false;
   private stopping: Promise<void> | undefined;
 
-  constructor(readonly provider: PaymentProvider, journalStore: JournalStore, private readonly logger: Logger) {
-    this.payments = new PaymentService(provider, new Journal(journalStore), logger);
+  /**
+   * `ready`: what must be done before payments left from an earlier run are looked at (an
+   * earlier version's journal taken over).
+   */
+  constructor(readonly provider: PaymentProvider, journal: Journal, private readonly logger: Logger, private readonly ready: Promise<unknown> = Promise.resolve()) {
+    this.payments = new PaymentService(provider, journal, logger);
+    this.payments.onRecovered((result) => this.emit(recoveredEvent(result)));
     this.requests = provider.requests ? new RequestRouter(provider.requests) : undefined;
     this.own.push(provider.onState((state) => this.fanOut(state)));
     this.own.push(provider.onNotification((event) => this.emit(event)));
@@ -80,8 +85,13 @@ export class ProviderConnection {
     this.provider.setTopics([...union].sort());
   }
 
-  /** Called when the config node itself closes: nothing of ours may outlive it. */
+  /**
+   * Called when the config node itself closes: nothing of ours may outlive it. Results in
+   * flight get a moment (at most 2 s) before the connection goes; a payment still running then
+   * stays pending in the journal and is reported after the next start.
+   */
   async close(): Promise<void> {
+    await this.payments.close();
     for (const off of this.own.splice(0)) off();
     this.users.clear();
     this.notificationListeners.clear();
@@ -112,7 +122,7 @@ export class ProviderConnection {
     if (state.name === 'connected' && !this.recovered) {
       this.recovered = true;
       // Payments a previous run left without a result are asked about once per connection.
-      this.payments.recoverPending((result) => this.emit(recoveredEvent(result)))
+      this.ready.then(() => this.payments.recoverPending())
         .catch((err: Error) => this.logger.warn(`could not check unfinished payments: ${err.message}`));
     }
   }
@@ -133,16 +143,6 @@ function recoveredEvent(result: PaymentResult): NotificationEvent {
     ...(result.terminalId ? { terminalId: result.terminalId } : {}),
     data: result,
     receivedAt: new Date().toISOString(),
-  };
-}
-
-/** The journal lives in the config node's context, so a persistent context store keeps it across restarts. */
-export function contextJournalStore(node: Node, store?: string): JournalStore {
-  const ctx = node.context();
-  return {
-    get: (key) => new Promise((resolve, reject) => ctx.get(key, store, (err, value) => (err ? reject(err) : resolve(value)))),
-    set: (key, value) => new Promise((resolve, reject) => ctx.set(key, value, store, (err) => (err ? reject(err) : resolve()))),
-    keys: () => new Promise((resolve, reject) => ctx.keys(store, (err, keys) => (err ? reject(err) : resolve(keys ?? [])))),
   };
 }
 

@@ -50,6 +50,8 @@ export interface RedApi {
     getSetting?(node: Node | undefined, name: string): string | undefined;
   };
   _: (key: string, substitutions?: Record<string, unknown>) => string;
+  /** Node-RED's settings; userDir is where the pack keeps its journal. */
+  settings?: { userDir?: string };
 }
 
 /** Node-RED sets `this` to the node being constructed; the constructors take it as a typed parameter. */

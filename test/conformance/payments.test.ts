@@ -111,8 +111,9 @@ forEachProvider('pay and refund', (c: Conformance) => {
     assert.equal(first.duplicate, undefined, 'the first msg is the one that paid');
     assert.equal(second.duplicate, true);
     assert.equal(third.duplicate, true);
-    assert.deepEqual(second.payload, first.payload);
-    assert.deepEqual(third.payload, first.payload);
+    assert.deepEqual(second.payload, first.payload, 'a repeat while the payment runs gets the very result');
+    // A later repeat is answered from the journal, which keeps the result without the provider's raw answer.
+    assert.deepEqual(third.payload, { ...first.payload, raw: null });
   });
 
   it('refund: approved and recorded once where offered; a clear error and status where not', async () => {

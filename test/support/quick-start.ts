@@ -32,6 +32,12 @@ export async function waitFor<T>(what: string, limitMs: number, probe: () => Pro
   }
 }
 
+/** The environment less the test run's own journal folder (pack-dir.ts): a real Node-RED uses its user directory. */
+export function withoutPackDir(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { POS_PAYMENTS_DIR: _omit, ...rest } = env;
+  return rest;
+}
+
 export class QuickStart {
   readonly userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pos-start-'));
   port = 0;
@@ -50,7 +56,7 @@ export class QuickStart {
     this.log = '';
     const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.js')], {
       cwd: repoRoot,
-      env: { ...process.env, POS_USER_DIR: this.userDir, POS_PORT: String(this.port), POS_SIMULATOR_PORT: String(simPort) },
+      env: { ...withoutPackDir(process.env), POS_USER_DIR: this.userDir, POS_PORT: String(this.port), POS_SIMULATOR_PORT: String(simPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -1,7 +1,7 @@
 // Run as a child process with socket.io-client-v2 hidden (hide-modules.ts): a SensePass
 // connection that asks for the Socket.IO 2 client, against the simulator. Prints one JSON line:
 // the connection state it settled in, every log line, and what a payment attempt got.
-import { Journal, MemoryJournalStore } from '../../lib/core/journal';
+import { MemoryJournal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
 import type { ConnectionState, Logger } from '../../lib/core/types';
 import { SensePassProvider } from '../../lib/providers/sensepass/client';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   while (!['error', 'connected', 'unauthorized'].includes(provider.state.name) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   // A little longer: a retry loop would show as more states.
   await new Promise((r) => setTimeout(r, 300));
-  const service = new PaymentService(provider, new Journal(new MemoryJournalStore()), logger);
+  const service = new PaymentService(provider, new MemoryJournal(), logger);
   let payment: { code?: string; message: string };
   try {
     await service.pay({ kind: 'sale', amount: 1250, currency: 'USD', reference: 'no-v2-1' }, { timeoutMs: 2000 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PosError } from '../../lib/core/errors';
-import { Journal, MemoryJournalStore } from '../../lib/core/journal';
+import { MemoryJournal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
 import type { PaymentAttempt } from '../../lib/core/provider';
 import { silentLogger, type NotificationEvent, type PaymentRequest, type ProgressEvent } from '../../lib/core/types';
@@ -48,7 +48,7 @@ describe('dojo pay at counter (against the Dojo simulator)', function () {
     });
     provider.start();
     await waitFor(() => provider.state.name === 'connected', 5000, 'the EPOS socket');
-    service = new PaymentService(provider, new Journal(new MemoryJournalStore()), silentLogger);
+    service = new PaymentService(provider, new MemoryJournal(), silentLogger);
   });
 
   after(async () => {

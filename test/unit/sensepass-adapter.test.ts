@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PosError } from '../../lib/core/errors';
-import { Journal, MemoryJournalStore } from '../../lib/core/journal';
+import { MemoryJournal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
 import type { PaymentAttempt } from '../../lib/core/provider';
 import type { ConnectionState, Logger, NotificationEvent, PaymentRequest, ProgressEvent } from '../../lib/core/types';
@@ -377,7 +377,7 @@ describe('sensepass adapter (against the SensePass simulator)', function () {
   });
 
   it('through the payment service: tip refused before anything is sent; a refused init frees the reference', async () => {
-    const service = new PaymentService(c.provider, new Journal(new MemoryJournalStore()), recorder().logger);
+    const service = new PaymentService(c.provider, new MemoryJournal(), recorder().logger);
     await assert.rejects(service.pay(sale(1250, { tip: 100 }), { timeoutMs: 5000 }), (e: unknown) => e instanceof PosError && e.code === 'bad_input' && /tip/.test(e.message));
     const refused = sale(1250, { options: { methodType: 'tokenize' } });
     await assert.rejects(service.pay(refused, { timeoutMs: 5000 }),

@@ -1,0 +1,49 @@
+// A journal whose opening takes time (reading the files, connecting to PostgreSQL) while a
+// config node must be built at once: every call waits for the opening, and when it failed,
+// every call says why (journal_unavailable) instead of a payment going out unjournalled.
+
+import { PosError } from '../core/errors';
+import type { Claim, Journal, JournalEntry } from '../core/journal';
+import type { PaymentRequest, PaymentResult } from '../core/types';
+
+export class DeferredJournal implements Journal {
+  private ready: Journal | undefined;
+  private failure: string | undefined;
+
+  constructor(private readonly opening: Promise<Journal>) {
+    opening.then((j) => { this.ready = j; }, (err: Error) => { this.failure = err.message; });
+  }
+
+  /** Resolves when the journal is open; rejects with the reason it cannot be. */
+  async whenOpen(): Promise<Journal> {
+    if (this.ready) return this.ready;
+    try {
+      return await this.opening;
+    } catch (err) {
+      throw new PosError('journal_unavailable', `the payment journal cannot be opened (${(err as Error).message}); nothing was sent`);
+    }
+  }
+
+  get openFailure(): string | undefined {
+    return this.failure;
+  }
+
+  async claim(request: PaymentRequest, attemptId: string): Promise<Claim> { return (await this.whenOpen()).claim(request, attemptId); }
+  async get(reference: string): Promise<JournalEntry | undefined> { return (await this.whenOpen()).get(reference); }
+  async note(entry: JournalEntry, notes: Record<string, unknown>): Promise<JournalEntry> { return (await this.whenOpen()).note(entry, notes); }
+  async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> { return (await this.whenOpen()).finish(entry, result); }
+  async release(entry: JournalEntry): Promise<void> { return (await this.whenOpen()).release(entry); }
+  async recoverable(): Promise<JournalEntry[]> { return (await this.whenOpen()).recoverable(); }
+  async sweep(finishedBefore: Date): Promise<number> { return (await this.whenOpen()).sweep(finishedBefore); }
+  handBack(entry: JournalEntry): void { this.ready?.handBack?.(entry); }
+  async close(): Promise<void> {
+    const j = await this.opening.catch(() => undefined);
+    await j?.close();
+  }
+
+  get waitForResult(): Journal['waitForResult'] {
+    // Only a shared journal waits for another instance; known once open.
+    const wait = this.ready?.waitForResult;
+    return wait ? wait.bind(this.ready) : undefined;
+  }
+}

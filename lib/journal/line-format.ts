@@ -1,0 +1,53 @@
+// One journal record per line: `<crc32 hex> <type> <reference, base64url> <json>\n`. The type
+// and the encoded reference stand before the JSON so that opening a journal indexes tens of
+// thousands of finished payments without parsing them; the CRC (over everything after it)
+// finds a line torn by a power cut. Every record is self-contained: the last line of a
+// reference says everything the journal knows about it.
+
+import { crc32 } from 'node:zlib';
+import type { JournalEntry } from '../core/journal';
+
+/** p: pending (claimed, or noted since); f: finished; r: released (the reference is free again). */
+export type RecordType = 'p' | 'f' | 'r';
+
+export const encodeReference = (reference: string): string => Buffer.from(reference, 'utf8').toString('base64url');
+
+export function encodeRecord(type: RecordType, entry: JournalEntry): Buffer {
+  const body = `${type} ${encodeReference(entry.reference)} ${JSON.stringify(type === 'r' ? { attemptId: entry.attemptId } : entry)}`;
+  const bytes = Buffer.from(body, 'utf8');
+  return Buffer.concat([Buffer.from(`${crc32(bytes).toString(16).padStart(8, '0')} `, 'latin1'), bytes, NEWLINE]);
+}
+
+const NEWLINE = Buffer.from('\n', 'latin1');
+const SPACE = 0x20;
+
+/** Where one line's fields are in a buffer (end excludes the newline). */
+export interface LineHeader {
+  type: RecordType;
+  key: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Reads the header of the line at `start..end` and, with `verify`, checks its CRC. Returns
+ * undefined for a line that is torn or damaged; it is then not a record.
+ */
+export function readHeader(buf: Buffer, start: number, end: number, verify = true): LineHeader | undefined {
+  if (end - start < 13 || buf[start + 8] !== SPACE || buf[start + 10] !== SPACE) return undefined;
+  const type = String.fromCharCode(buf[start + 9]!);
+  if (type !== 'p' && type !== 'f' && type !== 'r') return undefined;
+  const keyEnd = buf.indexOf(SPACE, start + 11);
+  if (keyEnd === -1 || keyEnd >= end) return undefined;
+  if (verify) {
+    const crc = parseInt(buf.toString('latin1', start, start + 8), 16);
+    if (!Number.isFinite(crc) || crc32(buf.subarray(start + 9, end)) !== crc) return undefined;
+  }
+  return { type, key: buf.toString('latin1', start + 11, keyEnd), start, end };
+}
+
+/** The entry a checked line carries. */
+export function readEntry(buf: Buffer, header: LineHeader): JournalEntry | { attemptId: string } {
+  const jsonStart = buf.indexOf(SPACE, header.start + 11) + 1;
+  return JSON.parse(buf.toString('utf8', jsonStart, header.end)) as JournalEntry;
+}
