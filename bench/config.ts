@@ -3,7 +3,7 @@
 
 export interface BenchConfig {
   quick: boolean;
-  /** Measurements to run (jsonrpc, pay, memory, startup, dojo); all when BENCH_ONLY is unset. */
+  /** Measurements to run (see MEASUREMENTS); all when BENCH_ONLY is unset. */
   only: ReadonlySet<string> | undefined;
   rpc: {
     rounds: number;
@@ -43,6 +43,26 @@ export interface BenchConfig {
     rounds: number;
     timeoutMs: number;
   };
+  /** The journal measurements; journal-pay also uses the `pay` sizes. */
+  journal: {
+    /** journal-pay: pos-pay/function target. */
+    payTarget: number;
+    /** journal-pay: payments of the direct FileJournal run. */
+    directPayments: number;
+    /** Concurrent claim + finish loops (direct run, heap fill). */
+    inflight: number;
+    /** journal-heap: finished payments retained. */
+    heapPayments: number;
+    heapTargetBytes: number;
+    /** journal-startup: finished entries in the folder opened. */
+    startupEntries: number;
+    startupRounds: number;
+    startupTargetMs: number;
+    /** journal-startup: finished entries in the journal that is swept. */
+    sweepEntries: number;
+    sweepRounds: number;
+    sweepTargetMs: number;
+  };
 }
 
 function int(name: string, fallback: number, lo = 1, hi = 10_000_000): number {
@@ -61,7 +81,7 @@ function num(name: string, fallback: number): number {
   return n;
 }
 
-export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo'] as const;
+export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo', 'journal-pay', 'journal-heap', 'journal-startup'] as const;
 
 export function loadConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
@@ -109,6 +129,19 @@ export function loadConfig(): BenchConfig {
     startup: {
       rounds: int('BENCH_STARTUP_ROUNDS', quick ? 2 : 7, 1, 50),
       timeoutMs: int('BENCH_STARTUP_TIMEOUT_MS', 30_000),
+    },
+    journal: {
+      payTarget: num('BENCH_JOURNAL_PAY_TARGET', 0.5),
+      directPayments: int('BENCH_JOURNAL_DIRECT_PAYMENTS', quick ? 4_000 : 20_000, 1, 1_000_000),
+      inflight: int('BENCH_JOURNAL_INFLIGHT', 64, 1, 10_000),
+      heapPayments: int('BENCH_JOURNAL_HEAP_PAYMENTS', quick ? 20_000 : 100_000, 1_000, 2_000_000),
+      heapTargetBytes: num('BENCH_JOURNAL_HEAP_TARGET_BYTES', 512),
+      startupEntries: int('BENCH_JOURNAL_STARTUP_ENTRIES', 35_000, 1, 2_000_000),
+      startupRounds: int('BENCH_JOURNAL_STARTUP_ROUNDS', quick ? 3 : 9, 1, 50),
+      startupTargetMs: num('BENCH_JOURNAL_STARTUP_TARGET_MS', 200),
+      sweepEntries: int('BENCH_JOURNAL_SWEEP_ENTRIES', 100_000, 10, 2_000_000),
+      sweepRounds: int('BENCH_JOURNAL_SWEEP_ROUNDS', quick ? 2 : 5, 1, 50),
+      sweepTargetMs: num('BENCH_JOURNAL_SWEEP_TARGET_MS', 20),
     },
   };
 }

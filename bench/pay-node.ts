@@ -19,7 +19,7 @@
 import WebSocket from 'ws';
 import { loadConfig } from './config';
 import { drive } from './jsonrpc';
-import { pacUrl, startRuntime } from './nodered';
+import { pacUrl, startRuntime, type EmbeddedRed } from './nodered';
 import { childMain, log, startServer, waitFor } from './proc';
 import { BENCH_TOKEN } from './servers';
 import { max, median, min, perSecond, round } from './stats';
@@ -56,8 +56,8 @@ export interface PayResult {
   };
   /**
    * Heap still in use after a full GC, after the timed rounds minus before them, per pos-pay
-   * payment in those rounds (the function path keeps nothing), and the journal entries then
-   * held in the config node's context.
+   * payment in those rounds (the function path keeps nothing), and the entries the account's
+   * file journal then indexes.
    */
   retained: { heapBytesPerPosPayPayment: number; journalEntries: number };
 }
@@ -130,7 +130,19 @@ const gc = (): void => {
   (globalThis as { gc?: () => void }).gc?.();
 };
 
-export async function main(): Promise<PayResult> {
+/** Lets another measurement (journal-pay.ts) look at the runtime around the timed rounds. */
+export interface PayHooks {
+  /** After the warm-up, just before the timed rounds. */
+  beforeTimed?(RED: EmbeddedRed): void | Promise<void>;
+  /** After the timed rounds, before the runtime stops. */
+  afterTimed?(RED: EmbeddedRed): void | Promise<void>;
+}
+
+export function main(): Promise<PayResult> {
+  return runPay();
+}
+
+export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
   const cfg = loadConfig().pay;
   const sim = await startServer('simulator', { stepDelayMs: 0, pingIntervalMs: 600_000 });
   const raw = await RawSaleClient.connect(pacUrl(sim.url, BENCH_TOKEN));
@@ -182,6 +194,7 @@ export async function main(): Promise<PayResult> {
     }
     if (tally.errors > 0) throw new Error(`${tally.errors} payments failed during warm-up`);
 
+    await hooks.beforeTimed?.(RED);
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
     let posPayTimed = 0;
@@ -208,12 +221,13 @@ export async function main(): Promise<PayResult> {
       rounds.push(row);
       log(`pay round ${r + 1}/${cfg.rounds}: pos-pay ${row.posPay}/s, function ${row.functionNode}/s, ratio ${row.ratio.toFixed(3)}`);
     }
+    await hooks.afterTimed?.(RED);
     const stats = await sim.ask<{ ledger: number }>('stats');
     gc();
     const heapAfter = process.memoryUsage().heapUsed;
-    const journalEntries = await new Promise<number>((resolve) => {
-      RED.nodes.getNode('cfg').context().keys((err: Error | null, keys?: string[]) => resolve(err ? -1 : (keys ?? []).filter((k) => k.startsWith('posj_')).length));
-    });
+    // The file journal of the config node's account: finished entries it indexes (on disk, a number each in memory).
+    const opened = await RED.nodes.getNode('cfg').connection.journal.whenOpen().catch(() => undefined);
+    const journalEntries: number = opened?.size ? opened.size.finished + opened.size.pending : -1;
     const p = rounds.map((x) => x.posPay);
     const f = rounds.map((x) => x.functionNode);
     return {

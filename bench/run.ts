@@ -1,18 +1,22 @@
 // `npm run bench`: every measurement in its own fresh Node process, one after the other, then
 // one report on stdout and in bench/results/latest.json. Progress goes to stderr.
 //
-// Exit code: 0 when the JSON-RPC target holds and every measurement ran; 1 when the JSON-RPC
-// ratio is below its target (or could not be measured); 2 when another measurement failed.
+// Exit code: 0 when every target of the measurements run holds and every measurement ran; 1
+// when a target is missed (JSON-RPC ratio, journal-pay ratio, journal-heap, journal-startup)
+// or could not be measured; 2 when another measurement failed.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { enabled, loadConfig, type BenchConfig } from './config';
 import type { DojoResult } from './dojo-requests';
+import type { JournalHeapResult } from './journal-heap';
+import type { JournalPayResult } from './journal-pay';
+import type { JournalStartupResult } from './journal-startup';
 import type { JsonRpcResult } from './jsonrpc';
 import type { MemoryResult } from './memory';
 import type { PayResult } from './pay-node';
-import { ROOT, killAll, killChildrenOnExit, log, runChild } from './proc';
+import { ROOT, killAll, killChildrenOnExit, log, removeDir, runChild, tempDir } from './proc';
 import type { StartupResult } from './startup';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, table } from './stats';
 
@@ -28,10 +32,25 @@ interface Report {
     memory?: MemoryResult;
     startup?: StartupResult;
     dojo?: DojoResult;
+    'journal-pay'?: JournalPayResult;
+    'journal-heap'?: JournalHeapResult;
+    'journal-startup'?: JournalStartupResult;
   };
   errors: Record<string, string>;
   target: { name: string; value: number | null; target: number; pass: boolean };
+  /** Every target of the measurements run (the JSON-RPC one included), in report order. */
+  targets: TargetLine[];
   exitCode?: number;
+}
+
+interface TargetLine {
+  measurement: string;
+  name: string;
+  /** null: not measured (the measurement failed to run). */
+  value: number | null;
+  shown: string;
+  target: string;
+  pass: boolean;
 }
 
 function section(title: string, body: string, notes: string[] = []): string {
@@ -86,7 +105,7 @@ function render(report: Report): string {
         `per-round ratios: ${p.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
         `checks: approved pos-pay ${p.checks.posPayApproved}, function ${p.checks.functionApproved}, errors ${p.checks.errors}, not approved ${p.checks.notApproved}, ` +
           `simulator ledger ${p.checks.simulatorLedger} for ${p.checks.sent} sent, slices cut ${p.checks.cutSlices}`,
-        `retained after GC: ${fmtBytes(p.retained.heapBytesPerPosPayPayment)} heap per pos-pay payment; ${fmtInt(p.retained.journalEntries)} journal entries in context at the end`,
+        `retained after GC: ${fmtBytes(p.retained.heapBytesPerPosPayPayment)} heap per pos-pay payment; ${fmtInt(p.retained.journalEntries)} entries in the file journal at the end`,
       ],
     ));
     out.push('');
@@ -153,17 +172,114 @@ function render(report: Report): string {
     out.push('');
   } else if (report.errors.dojo) out.push(`5. Inbound requests: FAILED TO RUN: ${report.errors.dojo.split('\n')[0]}\n`);
 
-  const t = report.target;
-  if (enabled(cfg, 'jsonrpc')) out.push(`TARGET ${t.name}: ${t.value === null ? 'not measured' : fmtRatio(t.value)} (>= ${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`);
-  else out.push(`TARGET ${t.name}: not run (BENCH_ONLY)`);
+  const jp = report.results['journal-pay'];
+  if (jp) {
+    const p2 = jp.pay;
+    const jj = jp.journal;
+    const lat = (l: { p50: number; p99: number; max: number }) => `p50 ${fmtLatency(l.p50)}, p99 ${fmtLatency(l.p99)}, max ${fmtLatency(l.max)}`;
+    out.push(section(
+      `6. journal-pay: pos-pay with the durable file journal vs function node (measurement 2's machinery, POS_PAYMENTS_DIR = a temp folder), ${p2.inflight} in flight, ${p2.rounds.length} rounds x ${p2.slicesPerRound} slices, ${fmtInt(p2.paymentsPerRound)} payments per contender per round`,
+      table([
+        ['contender', 'median payments/s', 'min', 'max'],
+        ['pos-paymentsense + pos-pay (FileJournal, fsync, group commit)', fmtInt(p2.posPay.median), fmtInt(p2.posPay.min), fmtInt(p2.posPay.max)],
+        ['function node + raw ws client (same sale frame, no journal)', fmtInt(p2.functionNode.median), fmtInt(p2.functionNode.min), fmtInt(p2.functionNode.max)],
+      ]),
+      [
+        `ratio pos-pay/function: ${fmtRatio(p2.pairedRatio)} (median of per-round ratios; ratio of medians ${fmtRatio(p2.ratio)})  target >= ${jp.target}  ${jp.pass ? 'PASS' : 'FAIL'}`,
+        `per-round ratios: ${p2.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
+        `journal: ${jj.fileJournal ? 'the config node\'s journal is a FileJournal' : 'WARNING: not the expected FileJournal'} in <POS_PAYMENTS_DIR>/${jj.folder}; ` +
+          `${fmtInt(jj.finishedEntries)} finished entries for ${fmtInt(jj.posPayPayments)} approved pos-pay payments; ${fmtBytes(jj.diskBytesPerPayment)} on disk per payment`,
+        `commit latency in the timed rounds (${fmtInt(jj.claimMs.count)} payments): claim ${lat(jj.claimMs)}; finish ${lat(jj.finishMs)}`,
+        `flushes (write + fdatasync) per pos-pay payment: ${jj.flushesPerPayment} (${fmtInt(jj.flushes)} for ${fmtInt(jj.timedPayments)})`,
+        `direct FileJournal, ${jp.direct.inflight} claim+finish loops, ${fmtInt(jp.direct.payments)} payments: ${fmtInt(jp.direct.perSecond)}/s, claim ${lat(jp.direct.claimMs)}; ` +
+          `finish ${lat(jp.direct.finishMs)}; ${jp.direct.flushesPerPayment} flushes per payment${jp.direct.failures ? `; ${jp.direct.failures} FAILED` : ''}`,
+        `checks: approved pos-pay ${p2.checks.posPayApproved}, function ${p2.checks.functionApproved}, errors ${p2.checks.errors}, not approved ${p2.checks.notApproved}, ` +
+          `simulator ledger ${p2.checks.simulatorLedger} for ${p2.checks.sent} sent, slices cut ${p2.checks.cutSlices}`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors['journal-pay']) out.push(`6. journal-pay: FAILED TO RUN: ${report.errors['journal-pay'].split('\n')[0]}\n`);
+
+  const jh = report.results['journal-heap'];
+  if (jh) {
+    out.push(section(
+      `7. journal-heap: heap per retained finished payment, FileJournal (opened on yesterday's segment of ${fmtInt(jh.yesterdayPayments)}), ${fmtInt(jh.payments)} payments after ${fmtInt(jh.warmupPayments)} warm-up, ${jh.inflight} claim+finish loops, after full GC`,
+      table([
+        ['figure', 'value'],
+        ['heap used per payment', fmtBytes(jh.heapBytesPerPayment)],
+        ['external memory per payment', fmtBytes(jh.externalBytesPerPayment)],
+        ['on disk per payment (pending + finished record)', fmtBytes(jh.disk.bytesPerPayment)],
+        ['slim result JSON, mean', fmtBytes(jh.slimResultBytes)],
+      ]),
+      [
+        `heap per payment ${fmtBytes(jh.heapBytesPerPayment)}  target <= ${fmtBytes(jh.target)}  ${jh.pass ? 'PASS' : 'FAIL'}${jh.gcExposed ? '' : ' (gc not exposed: not measured)'}`,
+        `heapUsed ${fmtBytes(jh.heapUsedBefore)} -> ${fmtBytes(jh.heapUsedAfter)}; journal holds ${fmtInt(jh.journal.finished)} finished, ${jh.journal.pending} pending; ` +
+          `${jh.disk.files} segment file(s), ${fmtBytes(jh.disk.bytes)}; first and last reference read back: ${jh.readBack ? 'yes' : 'NO'}`,
+        `fill: ${fmtInt(jh.fillPerSecond)} payments/s, ${jh.flushesPerPayment} flushes per payment`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors['journal-heap']) out.push(`7. journal-heap: FAILED TO RUN: ${report.errors['journal-heap'].split('\n')[0]}\n`);
+
+  const js = report.results['journal-startup'];
+  if (js) {
+    const o = js.open;
+    const w = js.sweep;
+    out.push(section(
+      `8. journal-startup: FileJournal.open() with ${fmtInt(o.entries)} finished entries (${o.segments} daily segments, ${fmtBytes(o.diskBytes)}) vs an empty folder, a fresh process per open, ${o.rounds.length} alternating rounds`,
+      table([
+        ['folder', 'median', 'min', 'max'],
+        ['empty', fmtLatency(o.empty.median), fmtLatency(o.empty.min), fmtLatency(o.empty.max)],
+        [`${fmtInt(o.entries)} finished entries`, fmtLatency(o.full.median), fmtLatency(o.full.min), fmtLatency(o.full.max)],
+      ]),
+      [
+        `added by the entries: ${fmtLatency(o.addedMs)} (difference of medians; median of per-round differences ${fmtLatency(o.pairedAddedMs)})  target <= ${o.target} ms  ${o.pass ? 'PASS' : 'FAIL'}`,
+        `sweep(now - 7 days) of ${fmtInt(w.entries)} finished entries in ${w.segments} daily segments, dropping ${fmtInt(w.expectedDropped)}, ${w.rounds.length} rounds in fresh processes:`,
+        `  longest event-loop block (gap between 1 ms probe ticks): median ${fmtLatency(w.maxGapMs.median)}, min ${fmtLatency(w.maxGapMs.min)}, max ${fmtLatency(w.maxGapMs.max)}  target <= ${w.target} ms  ${w.pass ? 'PASS' : 'FAIL'}`,
+        `  monitorEventLoopDelay max: median ${fmtLatency(w.eldMaxMs.median)}, max ${fmtLatency(w.eldMaxMs.max)}; whole sweep took ${fmtLatency(w.sweepMs.median)} (median)`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors['journal-startup']) out.push(`8. journal-startup: FAILED TO RUN: ${report.errors['journal-startup'].split('\n')[0]}\n`);
+
+  if (!enabled(cfg, 'jsonrpc')) out.push(`TARGET ${report.target.name}: not run (BENCH_ONLY)`);
+  for (const t of report.targets) out.push(`TARGET ${t.name}: ${t.value === null ? 'not measured' : t.shown} (${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`);
   const failed = Object.keys(report.errors);
   if (failed.length) out.push(`measurements that failed to run: ${failed.join(', ')}`);
   out.push(`done in ${Math.round((report.durationMs ?? 0) / 1000)} s; full figures in bench/results/latest.json`);
   return out.join('\n');
 }
 
+/** The targets of the measurements that were asked for; one not measured counts as missed. */
+function targets(report: Report): TargetLine[] {
+  const cfg = report.config;
+  const out: TargetLine[] = [];
+  if (enabled(cfg, 'jsonrpc')) {
+    const t = report.target;
+    out.push({ measurement: 'jsonrpc', name: t.name, value: t.value, shown: t.value === null ? 'n/a' : fmtRatio(t.value), target: `>= ${t.target}`, pass: t.pass });
+  }
+  if (enabled(cfg, 'journal-pay')) {
+    const r = report.results['journal-pay'];
+    out.push({ measurement: 'journal-pay', name: 'journal-pay pos-pay/function', value: r ? r.pay.pairedRatio : null, shown: r ? fmtRatio(r.pay.pairedRatio) : 'n/a', target: `>= ${cfg.journal.payTarget}`, pass: !!r?.pass });
+  }
+  if (enabled(cfg, 'journal-heap')) {
+    const r = report.results['journal-heap'];
+    out.push({ measurement: 'journal-heap', name: 'journal-heap heap per retained payment', value: r ? r.heapBytesPerPayment : null, shown: r ? fmtBytes(r.heapBytesPerPayment) : 'n/a', target: `<= ${fmtBytes(cfg.journal.heapTargetBytes)}`, pass: !!r?.pass });
+  }
+  if (enabled(cfg, 'journal-startup')) {
+    const r = report.results['journal-startup'];
+    out.push({ measurement: 'journal-startup', name: `journal-startup open() added by ${fmtInt(cfg.journal.startupEntries)} entries`, value: r ? r.open.addedMs : null, shown: r ? fmtLatency(r.open.addedMs) : 'n/a', target: `<= ${cfg.journal.startupTargetMs} ms`, pass: !!r?.open.pass });
+    out.push({ measurement: 'journal-startup', name: `journal-startup longest block during sweep of ${fmtInt(cfg.journal.sweepEntries)}`, value: r ? r.sweep.maxGapMs.median : null, shown: r ? fmtLatency(r.sweep.maxGapMs.median) : 'n/a', target: `<= ${cfg.journal.sweepTargetMs} ms`, pass: !!r?.sweep.pass });
+  }
+  return out;
+}
+
+/** Scratch folders of measurements still running: removed on exit too (an interrupt exits at once). */
+const scratches = new Set<string>();
+
 async function main(): Promise<number> {
   killChildrenOnExit();
+  process.once('exit', () => { for (const dir of scratches) removeDir(dir); });
   const cfg = loadConfig();
   const t0 = Date.now();
   const cpus = os.cpus();
@@ -181,35 +297,53 @@ async function main(): Promise<number> {
     results: {},
     errors: {},
     target: { name: 'JSON-RPC ours/bare', value: null, target: cfg.rpc.target, pass: false },
+    targets: [],
   };
   const here = __dirname;
-  const plan: Array<{ name: 'jsonrpc' | 'pay' | 'memory' | 'startup' | 'dojo'; file: string; execArgv: string[]; timeoutMs: number }> = [
+  const jc = cfg.journal;
+  const plan: Array<{ name: keyof Report['results']; file: string; execArgv: string[]; timeoutMs: number; scratch?: 'POS_PAYMENTS_DIR' | 'BENCH_SCRATCH_DIR' }> = [
     { name: 'jsonrpc', file: 'jsonrpc.js', execArgv: ['--expose-gc'], timeoutMs: 240_000 },
-    { name: 'pay', file: 'pay-node.js', execArgv: ['--expose-gc'], timeoutMs: 300_000 },
-    { name: 'memory', file: 'memory.js', execArgv: [], timeoutMs: 3 * (cfg.memory.connectTimeoutMs + 60_000) + 30_000 },
-    { name: 'startup', file: 'startup.js', execArgv: [], timeoutMs: (cfg.startup.rounds + 1) * 2 * (cfg.startup.timeoutMs + 5_000) },
-    { name: 'dojo', file: 'dojo-requests.js', execArgv: ['--expose-gc'], timeoutMs: 240_000 },
+    { name: 'pay', file: 'pay-node.js', execArgv: ['--expose-gc'], timeoutMs: 300_000, scratch: 'POS_PAYMENTS_DIR' },
+    { name: 'memory', file: 'memory.js', execArgv: [], timeoutMs: 3 * (cfg.memory.connectTimeoutMs + 60_000) + 30_000, scratch: 'POS_PAYMENTS_DIR' },
+    { name: 'startup', file: 'startup.js', execArgv: [], timeoutMs: (cfg.startup.rounds + 1) * 2 * (cfg.startup.timeoutMs + 5_000), scratch: 'POS_PAYMENTS_DIR' },
+    { name: 'dojo', file: 'dojo-requests.js', execArgv: ['--expose-gc'], timeoutMs: 240_000, scratch: 'POS_PAYMENTS_DIR' },
+    // Every measurement that writes journals gets a temporary folder made (and removed) here,
+    // so it goes even when the measurement's process is killed, and a POS_PAYMENTS_DIR of the
+    // shell is never written: those that start Node-RED with the pack get it as
+    // POS_PAYMENTS_DIR (where config nodes open their journals), the journal measurements as
+    // BENCH_SCRATCH_DIR (journal-pay sets its own POS_PAYMENTS_DIR inside it).
+    { name: 'journal-pay', file: 'journal-pay.js', execArgv: ['--expose-gc'], timeoutMs: 420_000, scratch: 'BENCH_SCRATCH_DIR' },
+    { name: 'journal-heap', file: 'journal-heap.js', execArgv: ['--expose-gc'], timeoutMs: 120_000 + Math.ceil(jc.heapPayments / 100), scratch: 'BENCH_SCRATCH_DIR' },
+    { name: 'journal-startup', file: 'journal-startup.js', execArgv: [], timeoutMs: 120_000 + (2 * jc.startupRounds + 2) * 60_000 + jc.sweepRounds * 120_000, scratch: 'BENCH_SCRATCH_DIR' },
   ];
   for (const step of plan) {
     if (!enabled(cfg, step.name)) continue;
     log(`${step.name}: starting`);
     const s0 = Date.now();
+    const scratch = step.scratch ? tempDir(step.name) : undefined;
+    if (scratch) scratches.add(scratch);
     try {
-      (report.results as Record<string, unknown>)[step.name] = await runChild(path.join(here, step.file), { execArgv: step.execArgv, timeoutMs: step.timeoutMs });
+      const env = step.scratch && scratch ? { [step.scratch]: scratch } : undefined;
+      (report.results as Record<string, unknown>)[step.name] = await runChild(path.join(here, step.file), { execArgv: step.execArgv, timeoutMs: step.timeoutMs, ...(env ? { env } : {}) });
       log(`${step.name}: done in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
     } catch (err) {
       report.errors[step.name] = (err as Error).message;
       log(`${step.name}: FAILED: ${(err as Error).message}`);
+    } finally {
+      if (scratch) {
+        removeDir(scratch);
+        scratches.delete(scratch);
+      }
     }
   }
   const j = report.results.jsonrpc;
   if (j) report.target = { ...report.target, value: j.pairedRatio, pass: j.pass };
+  report.targets = targets(report);
   report.finishedAt = new Date().toISOString();
   report.durationMs = Date.now() - t0;
 
-  const jsonrpcRequested = enabled(cfg, 'jsonrpc');
   let code = 0;
-  if (jsonrpcRequested && !report.target.pass) code = 1;
+  if (report.targets.some((t) => !t.pass)) code = 1;
   else if (Object.keys(report.errors).length > 0) code = 2;
   report.exitCode = code;
 
