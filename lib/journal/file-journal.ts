@@ -25,8 +25,10 @@ export interface FileJournalOptions {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A location packs the segment's slot and the byte offset into one number (2^32 bytes per segment). */
 const SLOT = 2 ** 32;
-/** Index entries visited per slice of a sweep before yielding to the event loop. */
-const SWEEP_SLICE = 20000;
+/** A sweep yields to the event loop after holding it this long. */
+const SWEEP_SLICE_MS = 4;
+/** Segment files are read in chunks of this size when a journal opens. */
+const READ_CHUNK = 1024 * 1024;
 
 export interface OpenStats {
   segments: number;
@@ -173,11 +175,32 @@ export class FileJournal implements Journal {
 
   async sweep(finishedBefore: Date): Promise<number> {
     const lastGone = Math.floor(finishedBefore.getTime() / this.segmentMs) - 1;
-    const old = [...this.slots.keys()].filter((s) => s <= lastGone && s !== this.currentSegment()).sort((a, b) => a - b);
+    const old = [...this.slots.keys()].filter((seg) => seg <= lastGone && seg !== this.currentSegment());
+    if (old.length === 0 || this.closed) return 0;
+    const slots = new Set(old.map((seg) => this.slots.get(seg)!));
+    // Pending entries whose latest record is in an old file move forward before it goes.
+    for (const entry of [...this.pending.values()]) await this.write('p', entry);
+    // One walk of the index for every old file, in slices of a few milliseconds.
     let dropped = 0;
+    let sliceStart = Date.now();
+    let n = 0;
+    for (const key of this.done.keys()) {
+      if (slots.has(Math.floor(this.done.get(key)! / SLOT))) {
+        this.done.delete(key);
+        dropped++;
+      }
+      if (++n % 256 === 0 && Date.now() - sliceStart >= SWEEP_SLICE_MS) {
+        // A timer, not setImmediate: other timers (and I/O) get their turn between slices.
+        await new Promise((r) => setTimeout(r, 0));
+        sliceStart = Date.now();
+      }
+    }
     for (const segment of old) {
-      if (this.closed) break;
-      dropped += await this.dropSegment(segment);
+      const reader = this.readers.get(segment);
+      this.readers.delete(segment);
+      if (reader) await reader.then((h) => h.close()).catch(() => undefined);
+      await fs.rm(segmentFile(this.dir, segment), { force: true });
+      this.slots.delete(segment);
     }
     return dropped;
   }
@@ -286,8 +309,12 @@ export class FileJournal implements Journal {
     }
   }
 
-  /** Reads the record at a location; undefined when it is gone or fails its check. */
-  private async readAt(loc: number): Promise<JournalEntry | undefined> {
+  /** Reads the finished record at a location; undefined when it is gone or fails its check. */
+  private readAt(loc: number): Promise<JournalEntry | undefined> {
+    return this.readRecord(loc, 'f');
+  }
+
+  private async readRecord(loc: number, type: RecordType): Promise<JournalEntry | undefined> {
     const slot = Math.floor(loc / SLOT);
     const offset = loc - slot * SLOT;
     const segment = this.segmentOfSlot[slot];
@@ -306,7 +333,7 @@ export class FileJournal implements Journal {
       const end = buf.indexOf(10);
       if (end !== -1 && end < bytesRead) {
         const header = readHeader(buf, 0, end);
-        if (!header || header.type !== 'f') return undefined;
+        if (!header || header.type !== type) return undefined;
         return readEntry(buf, header) as JournalEntry;
       }
       if (bytesRead < length) return undefined;
@@ -314,91 +341,104 @@ export class FileJournal implements Journal {
     return undefined;
   }
 
+  /**
+   * Indexes every segment file without holding it in memory: each is read in chunks, and only
+   * the header of each line is looked at (type and key). Records still pending at the end are
+   * read back by position and parsed; finished ones stay on disk.
+   */
   private async load(): Promise<void> {
     const names = (await fs.readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
-    const buffers = new Map<number, Buffer>();
     /** Pending keys -> location of their latest record. */
     const pendingAt = new Map<string, number>();
+    let buf = Buffer.allocUnsafe(READ_CHUNK);
     for (const [i, name] of names.entries()) {
       const segment = Number(SEGMENT_NAME.exec(name)![1]);
       const file = path.join(this.dir, name);
-      const buf = await fs.readFile(file);
       const slot = this.slotOf(segment);
-      buffers.set(slot, buf);
       const newest = i === names.length - 1;
-      let pos = 0;
-      while (pos < buf.length) {
-        const nl = buf.indexOf(10, pos);
-        const last = nl === -1 || nl === buf.length - 1;
-        // Only the tail of a file can be torn, so only last lines are checked here; every other
-        // line is checked when it is read back.
-        const header = nl === -1 ? undefined : readHeader(buf, pos, nl, last);
-        if (!header) {
-          this.stats.damaged++;
-          if (newest && last) {
-            // A record torn by a crash: cut it so the next append starts on a clean line.
-            await fs.truncate(file, pos);
-            this.logger.warn(`payment journal: dropped a record torn by a crash at the end of ${name}`);
+      const handle = await fs.open(file, 'r');
+      let torn = -1;
+      try {
+        const size = (await handle.stat()).size;
+        /** File offset of buf[0]; `filled` bytes of buf hold file data. */
+        let base = 0;
+        let filled = 0;
+        while (base + filled < size || filled > 0) {
+          if (base + filled < size) {
+            if (filled === buf.length) {
+              // A line longer than the buffer: grow it.
+              const bigger = Buffer.allocUnsafe(buf.length * 2);
+              buf.copy(bigger, 0, 0, filled);
+              buf = bigger;
+            }
+            const { bytesRead } = await handle.read(buf, filled, buf.length - filled, base + filled);
+            if (bytesRead === 0) break;
+            filled += bytesRead;
+          }
+          const atEof = base + filled >= size;
+          let pos = 0;
+          for (;;) {
+            const nl = buf.indexOf(10, pos);
+            if (nl === -1 || nl >= filled) break;
+            const last = atEof && nl === filled - 1;
+            // Only the tail of a file can be torn, so only last lines are checked here; every other
+            // line is checked when it is read back.
+            const header = readHeader(buf, pos, nl, last);
+            if (!header) {
+              this.stats.damaged++;
+              if (newest && last) torn = base + pos;
+            } else {
+              const loc = slot * SLOT + base + pos;
+              if (header.type === 'p') {
+                pendingAt.set(header.key, loc);
+                this.done.delete(header.key);
+              } else if (header.type === 'f') {
+                this.done.set(header.key, loc);
+                pendingAt.delete(header.key);
+              } else {
+                this.done.delete(header.key);
+                pendingAt.delete(header.key);
+              }
+            }
+            pos = nl + 1;
+          }
+          if (atEof) {
+            if (pos < filled) {
+              // No newline at the end: a record torn while it was written.
+              this.stats.damaged++;
+              if (newest) torn = base + pos;
+            }
             break;
           }
-          if (nl === -1) break;
-          pos = nl + 1;
-          continue;
+          buf.copy(buf, 0, pos, filled);
+          base += pos;
+          filled -= pos;
         }
-        const loc = slot * SLOT + pos;
-        if (header.type === 'p') {
-          pendingAt.set(header.key, loc);
-          this.done.delete(header.key);
-        } else if (header.type === 'f') {
-          this.done.set(header.key, loc);
-          pendingAt.delete(header.key);
-        } else {
-          this.done.delete(header.key);
-          pendingAt.delete(header.key);
-        }
-        pos = nl + 1;
+      } finally {
+        await handle.close();
+      }
+      if (torn >= 0) {
+        // Cut it so the next append starts on a clean line.
+        await fs.truncate(file, torn);
+        this.logger.warn(`payment journal: dropped a record torn by a crash at the end of ${name}`);
       }
     }
     for (const [key, loc] of pendingAt) {
-      const slot = Math.floor(loc / SLOT);
-      const buf = buffers.get(slot)!;
-      const start = loc - slot * SLOT;
-      const nl = buf.indexOf(10, start);
-      const header = readHeader(buf, start, nl === -1 ? buf.length : nl);
-      if (!header) {
+      const entry = await this.readRecord(loc, 'p');
+      if (!entry) {
         // A damaged pending record: the reference stays taken (never sent twice), as an entry a person must check.
         this.stats.damaged++;
         this.logger.error(`payment journal: a pending record in ${this.dir} is damaged; its reference stays blocked`);
+        // Indexed where nothing can be read back: a claim of it is refused rather than sent.
+        this.done.set(key, loc);
         continue;
       }
-      this.pending.set(key, readEntry(buf, header) as JournalEntry);
+      this.pending.set(key, entry);
     }
+    // Readers opened for pending records are reopened on demand; a closed journal leaves none.
     this.stats = { ...this.stats, segments: names.length, finished: this.done.size, pending: this.pending.size };
   }
 
-  private async dropSegment(segment: number): Promise<number> {
-    const slot = this.slots.get(segment);
-    if (slot === undefined) return 0;
-    const lo = slot * SLOT;
-    const hi = lo + SLOT;
-    // Pending entries whose latest record is in this file move forward before it goes.
-    for (const entry of [...this.pending.values()]) await this.write('p', entry);
-    let dropped = 0;
-    let visited = 0;
-    for (const [key, loc] of this.done) {
-      if (loc >= lo && loc < hi) {
-        this.done.delete(key);
-        dropped++;
-      }
-      if (++visited % SWEEP_SLICE === 0) await new Promise((r) => setImmediate(r));
-    }
-    const reader = this.readers.get(segment);
-    this.readers.delete(segment);
-    if (reader) await reader.then((h) => h.close()).catch(() => undefined);
-    await fs.rm(segmentFile(this.dir, segment), { force: true });
-    this.slots.delete(segment);
-    return dropped;
-  }
 }
 
 function describe(err: unknown): string {
