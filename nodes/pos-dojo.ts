@@ -12,6 +12,8 @@ import { environmentOf, secondsMs, unlessFalse, type Environment } from './share
 
 
 interface DojoConfig {
+  /** A pos-journal node's id; empty: the built-in file journal. */
+  journal?: string;
   name?: string;
   environment?: Environment;
   url?: string;
@@ -54,7 +56,7 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // Dojo's API key is the account (it also decides sandbox or production).
-      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey]));
+      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey], config.journal));
   }, {
     credentials: { apiKey: { type: 'password' } },
   });

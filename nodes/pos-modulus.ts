@@ -13,6 +13,8 @@ import { environmentOf, onlyIfTrue, secondsMs, unlessFalse, type Environment } f
 
 
 interface ModulusConfig {
+  /** A pos-journal node's id; empty: the built-in file journal. */
+  journal?: string;
   name?: string;
   environment?: Environment;
   url?: string;
@@ -62,7 +64,7 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // The gateway is provisioned per customer, and keeps one connection per key.
-      accountJournal(RED, node, 'modulus', environment, simulated ? [] : [config.url?.trim(), config.endpoint?.trim(), apiKey]));
+      accountJournal(RED, node, 'modulus', environment, simulated ? [] : [config.url?.trim(), config.endpoint?.trim(), apiKey], config.journal));
   }, {
     credentials: { apiKey: { type: 'password' }, apiSecret: { type: 'password' } },
   });

@@ -11,6 +11,8 @@ import { resolveSecret } from './shared/secrets';
 import { environmentOf, secondsMs, unlessFalse } from './shared/config-fields';
 
 interface PaymentsenseConfig {
+  /** A pos-journal node's id; empty: the built-in file journal. */
+  journal?: string;
   name?: string;
   environment?: Environment;
   url?: string;
@@ -47,7 +49,7 @@ export = function (RED: RedApi): void {
         heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
         logger: nodeLogger(node),
       }, prepare),
-      accountJournal(RED, node, 'paymentsense', environment, simulated ? [] : [endpoint.url, endpoint.account, endpoint.softwareHouseId, endpoint.installerId]));
+      accountJournal(RED, node, 'paymentsense', environment, simulated ? [] : [endpoint.url, endpoint.account, endpoint.softwareHouseId, endpoint.installerId], config.journal));
   }, {
     credentials: { token: { type: 'password' } },
   });

@@ -12,6 +12,8 @@ import { environmentOf, unlessFalse, type Environment } from './shared/config-fi
 
 
 interface QuickPayConfig {
+  /** A pos-journal node's id; empty: the built-in file journal. */
+  journal?: string;
   name?: string;
   environment?: Environment;
   url?: string;
@@ -70,7 +72,7 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // QuickPay takes no payments here; the journal is there for the shared connection code.
-      accountJournal(RED, node, 'quickpay', environment, simulated ? [] : [text(config.url), text(config.merchantId)]));
+      accountJournal(RED, node, 'quickpay', environment, simulated ? [] : [text(config.url), text(config.merchantId)], config.journal));
   }, {
     credentials: { apiKey: { type: 'password' }, privateKey: { type: 'password' } },
   });

@@ -12,6 +12,8 @@ import { environmentOf, unlessFalse, type Environment } from './shared/config-fi
 
 
 interface SensePassConfig {
+  /** A pos-journal node's id; empty: the built-in file journal. */
+  journal?: string;
   name?: string;
   environment?: Environment;
   url?: string;
@@ -57,7 +59,7 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // SensePass knows the POS by its paired device id.
-      accountJournal(RED, node, 'sensepass', environment, simulated ? [] : [config.url?.trim(), deviceId]));
+      accountJournal(RED, node, 'sensepass', environment, simulated ? [] : [config.url?.trim(), deviceId], config.journal));
   }, {
     credentials: { deviceId: { type: 'password' } },
   });

@@ -3,12 +3,14 @@
 // identity, hashed so no key or device id shows in a folder name). Keyed by account, not by
 // node id, so deleting and re-creating a config node keeps every payment it took.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { JournalEntry } from '../../lib/core/journal';
+import type { Journal, JournalEntry } from '../../lib/core/journal';
 import { FileJournal } from '../../lib/journal/file-journal';
 import { acquireJournal, type JournalLease } from '../../lib/journal/open-journals';
+import type { JournalNode } from './journal-node';
 import { nodeLogger } from './connection';
 import type { Node, RedApi } from './red';
 
@@ -24,19 +26,91 @@ export function accountKey(provider: string, environment: string, identity: Arra
 }
 
 export interface AccountJournal extends JournalLease {
-  /** Resolves once entries of the context journal of earlier versions have been taken over. */
+  /**
+   * Resolves once payments left from an earlier run may be looked at and reported: the entries
+   * of an earlier version's context journal are taken over, and the flows have started, so the
+   * notification-in nodes that report payment_recovered are listening.
+   */
   imported: Promise<void>;
 }
 
-export function accountJournal(RED: RedApi, node: Node, provider: string, environment: string, identity: Array<string | undefined>): AccountJournal {
-  const dir = path.join(packDir(RED), 'journal', accountKey(provider, environment, identity));
+/** Longest wait for `flows:started` (a runtime that never says so must not hold recovery back). */
+const FLOWS_STARTED_LIMIT_MS = 5000;
+
+function flowsStarted(RED: RedApi): Promise<void> {
+  const events = RED.events;
+  if (!events) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      events.removeListener('flows:started', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FLOWS_STARTED_LIMIT_MS);
+    timer.unref();
+    events.once('flows:started', done);
+  });
+}
+
+/**
+ * The journal of one provider account. `journalId` is the provider config node's `journal`
+ * property: a pos-journal node, or empty for the built-in file journal.
+ */
+export function accountJournal(RED: RedApi, node: Node, provider: string, environment: string, identity: Array<string | undefined>, journalId?: string): AccountJournal {
+  const account = accountKey(provider, environment, identity);
   const logger = nodeLogger(node);
-  const lease = acquireJournal(dir, () => FileJournal.open(dir, { logger }));
-  const imported = importContextJournal(node, lease.journal).then(
-    (n) => { if (n > 0) logger.info(`took ${n} payment(s) over from the context journal of an earlier version into ${dir}`); },
-    (err: Error) => logger.warn(`could not take over the context journal of an earlier version: ${err.message}`),
-  );
+  const chosen = journalId ? (RED.nodes.getNode(journalId) as JournalNode | null) : null;
+  let lease: JournalLease;
+  if (journalId && !chosen) {
+    lease = acquireJournal(`missing:${journalId}`, () => Promise.reject(new Error(`the journal node ${journalId} this connection names is not deployed`)));
+  } else if (chosen?.store === 'postgres') {
+    const { connectionString, table, leaseSeconds } = chosen;
+    const key = `postgres:${createHash('sha256').update(`${connectionString}\0${table}`).digest('hex').slice(0, 16)}:${account}`;
+    lease = acquireJournal(key, async (): Promise<Journal> => {
+      if (!connectionString) throw new Error('the journal node has no PostgreSQL connection string');
+      // Loaded here: only a PostgreSQL journal pays for pg.
+      const { PostgresJournal } = require('../../lib/journal/postgres-journal') as typeof import('../../lib/journal/postgres-journal');
+      return PostgresJournal.open({ connectionString, table, account, instanceId: instanceId(RED), leaseSeconds, logger });
+    });
+  } else {
+    const dir = path.join(packDir(RED), 'journal', account);
+    lease = acquireJournal(dir, () => FileJournal.open(dir, { logger }));
+  }
+  const imported = Promise.all([
+    importContextJournal(node, lease.journal).then(
+      (n) => { if (n > 0) logger.info(`took ${n} payment(s) over from the context journal of an earlier version`); },
+      (err: Error) => logger.warn(`could not take over the context journal of an earlier version: ${err.message}`),
+    ),
+    flowsStarted(RED),
+  ]).then(() => undefined);
   return { ...lease, imported };
+}
+
+let ownId: string | undefined;
+
+/**
+ * This Node-RED's name in a shared journal: kept in the user directory, so after a restart it
+ * takes back its own unfinished payments at once instead of waiting for its old heartbeat to
+ * run out.
+ */
+export function instanceId(RED: RedApi): string {
+  if (ownId) return ownId;
+  const file = path.join(packDir(RED), 'instance-id');
+  try {
+    ownId = fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    // First start: made below.
+  }
+  if (!ownId) {
+    ownId = `${os.hostname()}-${randomBytes(4).toString('hex')}`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, ownId);
+    } catch {
+      // Unwritable: this run keeps its id in memory; its payments are taken over by heartbeat after a restart.
+    }
+  }
+  return ownId;
 }
 
 /** Earlier versions kept the journal in the config node's context, one `posj_<ref>` key per payment. Read once, then removed. */
@@ -51,8 +125,8 @@ async function importContextJournal(node: Node, journal: AccountJournal['journal
     const e = value as JournalEntry | undefined;
     if (e && typeof e.reference === 'string' && (e.state === 'pending' || e.state === 'done') && e.request) entries.push(e);
   }
-  const file = await journal.whenOpen();
-  const added = file instanceof FileJournal ? await file.importEntries(entries) : 0;
+  const opened = await journal.whenOpen();
+  const added = opened instanceof FileJournal ? await opened.importEntries(entries) : 0;
   for (const key of old) await new Promise<void>((resolve) => ctx.set(key, undefined, undefined, () => resolve()));
   return added;
 }

@@ -14,6 +14,9 @@ export interface ConnectionUser {
   onState(state: ConnectionState): void;
 }
 
+/** How often a connection on a shared journal looks for the unfinished payments of instances that stopped. */
+const SHARED_RECOVERY_MS = 3000;
+
 /** How long stop() may take before the config node reports it closed anyway. */
 const CLOSE_LIMIT_MS = 2000;
 
@@ -26,13 +29,15 @@ export class ProviderConnection {
   private readonly notificationListeners = new Map<(e: NotificationEvent) => void, { topics: readonly string[]; channels?: ReadonlySet<string> }>();
   private readonly own: Unsubscribe[] = [];
   private recovered = false;
+  private recovering: Promise<void> | undefined;
+  private recoverTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
   /**
    * `ready`: what must be done before payments left from an earlier run are looked at (an
    * earlier version's journal taken over).
    */
-  constructor(readonly provider: PaymentProvider, journal: Journal, private readonly logger: Logger, private readonly ready: Promise<unknown> = Promise.resolve()) {
+  constructor(readonly provider: PaymentProvider, private readonly journal: Journal, private readonly logger: Logger, private readonly ready: Promise<unknown> = Promise.resolve()) {
     this.payments = new PaymentService(provider, journal, logger);
     this.payments.onRecovered((result) => this.emit(recoveredEvent(result)));
     this.requests = provider.requests ? new RequestRouter(provider.requests) : undefined;
@@ -112,6 +117,8 @@ export class ProviderConnection {
         clearTimeout(timer);
         this.stopping = undefined;
         this.recovered = false;
+        clearInterval(this.recoverTimer);
+        this.recoverTimer = undefined;
       });
     }
     return this.stopping;
@@ -122,9 +129,18 @@ export class ProviderConnection {
     if (state.name === 'connected' && !this.recovered) {
       this.recovered = true;
       // Payments a previous run left without a result are asked about once per connection.
-      this.ready.then(() => this.payments.recoverPending())
-        .catch((err: Error) => this.logger.warn(`could not check unfinished payments: ${err.message}`));
+      this.recover();
+      // With a shared journal another instance may die at any time: its payments are looked for again and again.
+      this.recoverTimer ??= setInterval(() => { if (this.journal.waitForResult && this.provider.state.name === 'connected') this.recover(); }, SHARED_RECOVERY_MS);
+      this.recoverTimer.unref();
     }
+  }
+
+  private recover(): void {
+    if (this.recovering) return;
+    this.recovering = this.ready.then(() => this.payments.recoverPending())
+      .catch((err: Error) => this.logger.warn(`could not check unfinished payments: ${err.message}`))
+      .finally(() => { this.recovering = undefined; });
   }
 
   private emit(event: NotificationEvent): void {

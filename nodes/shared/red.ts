@@ -50,6 +50,8 @@ export interface RedApi {
     getSetting?(node: Node | undefined, name: string): string | undefined;
   };
   _: (key: string, substitutions?: Record<string, unknown>) => string;
+  /** The runtime's events; `flows:started` follows every start and deploy. */
+  events?: { once(event: string, listener: (...args: unknown[]) => void): unknown; removeListener(event: string, listener: (...args: unknown[]) => void): unknown };
   /** Node-RED's settings; userDir is where the pack keeps its journal. */
   settings?: { userDir?: string };
 }
