@@ -10,32 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
+import { httpPayFlow } from '../support/http-pay-flow';
 import { NodeRedProcess } from '../support/node-red-process';
 import { waitFor } from '../support/quick-start';
 
 const TERMINALS = ['CRASH001SIP0', 'CRASH002SIP0', 'CRASH003SIP0'];
 
-/**
- * payment_recovered is sent as soon as the connection is up after a start, before a test could
- * subscribe to the editor's debug messages: the flow appends every event to a file instead.
- */
-function flows(url: string, eventsFile: string) {
-  const z = 'crash-tab';
-  return [
-    { id: z, type: 'tab', label: 'crash test' },
-    { id: 'crash-cfg', type: 'pos-paymentsense', name: 'sim', environment: 'custom', url, softwareHouseId: 'SH01', installerId: 'IN01', verifyTls: true, credentials: { token: 'simulator-token' } },
-    { id: 'crash-in', type: 'http in', z, url: '/pay', method: 'post', wires: [['crash-pay']] },
-    { id: 'crash-pay', type: 'pos-pay', z, provider: 'paymentsense', paymentsense: 'crash-cfg', timeout: 30, wires: [['crash-out'], []] },
-    { id: 'crash-out', type: 'http response', z, statusCode: '', headers: {}, wires: [] },
-    { id: 'crash-catch', type: 'catch', z, scope: ['crash-pay'], uncaught: false, wires: [['crash-err']] },
-    {
-      id: 'crash-err', type: 'change', z, wires: [['crash-out']],
-      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error', tot: 'msg' }, { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }],
-    },
-    { id: 'crash-notif', type: 'pos-notification-in', z, provider: 'paymentsense', paymentsense: 'crash-cfg', events: 'payment_recovered', wires: [['crash-events']] },
-    { id: 'crash-events', type: 'file', z, filename: eventsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
-  ];
-}
+const flows = (url: string, eventsFile: string) => httpPayFlow('crash', url, eventsFile);
 
 /** A small seeded generator, so a failing run can be replayed (the seed is printed). */
 function rng(seed: number): () => number {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
+import { httpPayFlow } from '../support/http-pay-flow';
 import { needsTool } from '../support/needs-tool';
 import { NodeRedProcess } from '../support/node-red-process';
 import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
@@ -18,24 +19,9 @@ const TERMINALS = Array.from({ length: 8 }, (_, i) => `SHARE00${i}SIP0`);
 const PAYMENTS = 1000;
 const KILL_EVERY = 100;
 
-function flows(simUrl: string, dbUrl: string, eventsFile: string) {
-  const z = 'share-tab';
-  return [
-    { id: z, type: 'tab', label: 'shared journal test' },
-    { id: 'share-journal', type: 'pos-journal', name: 'shared', store: 'postgres', table: 'pos_payments_journal', leaseSeconds: 2, credentials: { connectionString: dbUrl } },
-    { id: 'share-cfg', type: 'pos-paymentsense', name: 'sim', environment: 'custom', url: simUrl, softwareHouseId: 'SH01', installerId: 'IN01', verifyTls: true, journal: 'share-journal', credentials: { token: 'simulator-token' } },
-    { id: 'share-in', type: 'http in', z, url: '/pay', method: 'post', wires: [['share-pay']] },
-    { id: 'share-pay', type: 'pos-pay', z, provider: 'paymentsense', paymentsense: 'share-cfg', timeout: 30, wires: [['share-out'], []] },
-    { id: 'share-out', type: 'http response', z, statusCode: '', headers: {}, wires: [] },
-    { id: 'share-catch', type: 'catch', z, scope: ['share-pay'], uncaught: false, wires: [['share-err']] },
-    {
-      id: 'share-err', type: 'change', z, wires: [['share-out']],
-      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error', tot: 'msg' }, { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }],
-    },
-    { id: 'share-notif', type: 'pos-notification-in', z, provider: 'paymentsense', paymentsense: 'share-cfg', events: 'payment_recovered', wires: [['share-events']] },
-    { id: 'share-events', type: 'file', z, filename: eventsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
-  ];
-}
+const flows = (simUrl: string, dbUrl: string, eventsFile: string) => httpPayFlow('share', simUrl, eventsFile, { journal: 'share-journal' }, [
+  { id: 'share-journal', type: 'pos-journal', name: 'shared', store: 'postgres', table: 'pos_payments_journal', leaseSeconds: 2, credentials: { connectionString: dbUrl } },
+]);
 
 /** `answered`: the first send of the reference got its result (a duplicate's answer does not count: the first may still be cut off and reported). */
 interface Payment { reference: string; amount: number; terminalId: string; answered: boolean; errors: number; answeredLater?: boolean; sentAt?: number }

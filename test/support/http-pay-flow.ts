@@ -1,0 +1,27 @@
+// The flow the real-process journal tests deploy: POST /pay -> pos-pay -> HTTP answer (errors
+// answered 500 through a Catch), and every payment_recovered appended to a file, since it is
+// sent as soon as a restarted Node-RED connects, before a test could subscribe to debug messages.
+
+/** `config`: the pos-paymentsense node (id `<prefix>-cfg`, credentials included); `extra`: more config nodes (a journal). */
+export function httpPayFlow(prefix: string, simUrl: string, eventsFile: string, config: Record<string, unknown> = {}, extra: object[] = []): object[] {
+  const z = `${prefix}-tab`;
+  const id = (name: string) => `${prefix}-${name}`;
+  return [
+    { id: z, type: 'tab', label: `${prefix} test` },
+    ...extra,
+    {
+      id: id('cfg'), type: 'pos-paymentsense', name: 'sim', environment: 'custom', url: simUrl, softwareHouseId: 'SH01', installerId: 'IN01',
+      verifyTls: true, credentials: { token: 'simulator-token' }, ...config,
+    },
+    { id: id('in'), type: 'http in', z, url: '/pay', method: 'post', wires: [[id('pay')]] },
+    { id: id('pay'), type: 'pos-pay', z, provider: 'paymentsense', paymentsense: id('cfg'), timeout: 30, wires: [[id('out')], []] },
+    { id: id('out'), type: 'http response', z, statusCode: '', headers: {}, wires: [] },
+    { id: id('catch'), type: 'catch', z, scope: [id('pay')], uncaught: false, wires: [[id('err')]] },
+    {
+      id: id('err'), type: 'change', z, wires: [[id('out')]],
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error', tot: 'msg' }, { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }],
+    },
+    { id: id('notif'), type: 'pos-notification-in', z, provider: 'paymentsense', paymentsense: id('cfg'), events: 'payment_recovered', wires: [[id('events')]] },
+    { id: id('events'), type: 'file', z, filename: eventsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+  ];
+}
