@@ -28,7 +28,24 @@ function copyTree(from, to, filter) {
 }
 
 const nodesOut = path.join(out, 'nodes');
-copyTree(path.join(root, 'nodes'), nodesOut, (name) => name.endsWith('.html') || (name.endsWith('.json') && !name.startsWith('_')));
+copyTree(path.join(root, 'nodes'), nodesOut, (name) => (name.endsWith('.html') && !name.startsWith('_')) || (name.endsWith('.json') && !name.startsWith('_')));
+
+// Rows and help paragraphs every provider connection shows alike (the Journal field) are written
+// once in nodes/partials and put in place of `<!-- include: name -->`: Node-RED binds a
+// config-node selector only when its input is in the template itself, so they cannot be added by
+// the editor script.
+const partials = path.join(root, 'nodes', 'partials');
+fs.rmSync(path.join(nodesOut, 'partials'), { recursive: true, force: true });
+for (const file of fs.readdirSync(nodesOut).filter((f) => f.endsWith('.html'))) {
+  const target = path.join(nodesOut, file);
+  const html = fs.readFileSync(target, 'utf8');
+  const placed = html.replace(/^[ \t]*<!-- include: ([a-z-]+) -->\n/gm, (_, name) => {
+    const part = path.join(partials, `${name}.html`);
+    if (!fs.existsSync(part)) throw new Error(`${file}: no nodes/partials/${name}.html to include`);
+    return fs.readFileSync(part, 'utf8');
+  });
+  if (placed !== html) fs.writeFileSync(target, placed);
+}
 
 // Node-RED gives each node file its own catalog namespace; the strings every node shares
 // (connection status, outcomes, progress prompts) are written once in _common.json and
