@@ -56,7 +56,9 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // Dojo's API key is the account (it also decides sandbox or production).
-      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey], config.journal));
+      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey], config.journal),
+      // Dojo serves one EPOS Data connection per account: on a shared journal, one instance holds it.
+      { singleConnection: true });
   }, {
     credentials: { apiKey: { type: 'password' } },
   });

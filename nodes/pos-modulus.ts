@@ -64,7 +64,8 @@ export = function (RED: RedApi): void {
         logger: nodeLogger(node),
       }, prepare),
       // The gateway is provisioned per customer, and keeps one connection per key.
-      accountJournal(RED, node, 'modulus', environment, simulated ? [] : [config.url?.trim(), config.endpoint?.trim(), apiKey], config.journal));
+      accountJournal(RED, node, 'modulus', environment, simulated ? [] : [config.url?.trim(), config.endpoint?.trim(), apiKey], config.journal),
+      { singleConnection: true });
   }, {
     credentials: { apiKey: { type: 'password' }, apiSecret: { type: 'password' } },
   });

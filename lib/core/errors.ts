@@ -1,18 +1,15 @@
 // One error type for everything a flow can see through done(err): a stable code for Catch
 // nodes and tests, and a message written for the person reading the Debug sidebar.
 
-export type PosErrorCode =
-  | 'bad_input'
-  | 'not_connected'
-  | 'unauthorized'
-  | 'capability_missing'
-  | 'protocol_error'
-  | 'timeout'
-  | 'provider_error'
-  | 'not_found'
-  | 'journal_unavailable'
-  | 'standby'
-  | 'closed';
+const CODES = [
+  'bad_input', 'not_connected', 'unauthorized', 'capability_missing', 'protocol_error', 'timeout', 'provider_error', 'not_found',
+  'journal_unavailable', 'standby', 'closed',
+] as const;
+
+export type PosErrorCode = (typeof CODES)[number];
+
+/** For codes that travel as text (from another instance through the shared journal). */
+export const isPosErrorCode = (code: string): code is PosErrorCode => (CODES as readonly string[]).includes(code);
 
 export class PosError extends Error {
   readonly code: PosErrorCode;

@@ -10,7 +10,8 @@ import type { PaymentRequest, PaymentResult } from './types';
 
 export interface JournalEntry {
   reference: string;
-  state: 'pending' | 'done';
+  /** `queued`: a shared journal only, a payment waiting for the instance that holds the provider's one connection (HandOff). */
+  state: 'pending' | 'done' | 'queued';
   attemptId: string;
   request: PaymentRequest;
   /** ISO 8601. */
@@ -58,6 +59,36 @@ export interface Journal {
    * ends) and returns the entry as it then is.
    */
   waitForResult?(reference: string, timeoutMs: number): Promise<JournalEntry | undefined>;
+  /** A shared journal only: this instance's name, as entries' `owner` carry it. */
+  readonly instanceId?: string;
+  /** A shared journal only: payments passed from standby instances to the one that holds the connection. */
+  readonly handOff?: HandOff;
+}
+
+/** How a handed-off payment ended, as its standby instance sees it. */
+export type HandOffEnd =
+  | { ended: 'done'; entry: JournalEntry }
+  /** The holder refused it before anything was sent (its error); the reference is free again. */
+  | { ended: 'refused'; code: string; message: string }
+  /** No instance took it within the pickup window; nothing was sent and the reference is free again. */
+  | { ended: 'not_taken' }
+  /** Taken, but no result by the end of the wait: the holder still runs it. */
+  | { ended: 'running'; entry: JournalEntry };
+
+/**
+ * For providers that allow one connection per account: the instance on standby queues a
+ * payment in the shared journal, the instance holding the connection takes it (one atomic
+ * step, so it is sent at most once) and runs it, and the standby waits for the result.
+ */
+export interface HandOff {
+  /** Standby side: the reference queued for the holder, or (`claimed: false`) the entry that already has it. */
+  enqueue(request: PaymentRequest, attemptId: string, timeoutMs: number): Promise<Claim>;
+  /** Standby side: waits for the holder to take the queued entry and finish it; withdraws it if nobody takes it in time. */
+  await(entry: JournalEntry, timeoutMs: number): Promise<HandOffEnd>;
+  /** Holder side: takes queued payments (now pending and owned here) until the returned function is called. */
+  serve(run: (entry: JournalEntry, remainingMs: number) => void): () => void;
+  /** Holder side: a taken payment failed before anything was sent; its standby hears why and the reference is free again. */
+  refuse(entry: JournalEntry, code: string, message: string): Promise<void>;
 }
 
 /**

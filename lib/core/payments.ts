@@ -2,8 +2,8 @@
 // sent, the provider runs it, and nothing here ever sends the same reference twice.
 
 import { randomUUID } from 'node:crypto';
-import { PosError, isPosError } from './errors';
-import type { Journal, JournalEntry } from './journal';
+import { PosError, isPosError, isPosErrorCode } from './errors';
+import type { HandOff, Journal, JournalEntry } from './journal';
 import type { LookupResult, PaymentProvider } from './provider';
 import type { Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
 
@@ -131,12 +131,14 @@ export class PaymentService {
   private async run(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
     if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
     const state = this.provider.state;
+    const handOff = this.journal.handOff;
+    if (state.name === 'standby' && handOff) return this.handOff(request, opts, handOff);
     if (state.name !== 'connected') {
       // A repeat is answered from the journal even while offline; a new payment cannot be sent.
       const prior = await this.journal.get(request.reference);
       if (prior) return this.repeat(request, prior, opts);
       // The reason (already redacted) is what tells the person what to fix: a refused key, a missing package.
-      const why = 'reason' in state && (state.name === 'error' || state.name === 'unauthorized' || state.name === 'displaced') ? `: ${state.reason}` : '';
+      const why = 'reason' in state && state.name !== 'reconnecting' ? `: ${state.reason}` : '';
       throw new PosError('not_connected', `not connected to ${this.provider.name} (${state.name}${why}); nothing was sent`);
     }
     const claim = await this.journal.claim(request, randomUUID());
@@ -144,25 +146,86 @@ export class PaymentService {
     return { result: await this.send(request, claim.entry, opts), duplicate: false };
   }
 
+  /**
+   * Standby: the instance holding the provider's one connection sends it. Progress prompts stay
+   * there; this flow gets the result.
+   */
+  private async handOff(request: PaymentRequest, opts: PayOptions, handOff: HandOff): Promise<PayOutcome> {
+    const claim = await handOff.enqueue(request, randomUUID(), opts.timeoutMs);
+    if (!claim.claimed) return this.repeat(request, claim.entry, opts);
+    opts.onProgress?.({
+      reference: request.reference, ...(request.terminalId ? { terminalId: request.terminalId } : {}), provider: this.provider.name,
+      event: 'handed_off', message: 'passed to the Node-RED instance that holds the connection', raw: null,
+    });
+    const end = await handOff.await(claim.entry, opts.timeoutMs);
+    switch (end.ended) {
+      case 'done': return { result: end.entry.result ?? unknownResult(request, this.provider.name, 'The result was not stored.'), duplicate: false };
+      case 'refused': throw new PosError(isPosErrorCode(end.code) ? end.code : 'provider_error', end.message);
+      case 'not_taken': throw new PosError('standby', `this Node-RED instance is on standby and no instance holding the ${this.provider.name} ` +
+        'connection took the payment in time; nothing was sent, and the same reference may be sent again');
+      case 'running': return { result: unknownResult(request, this.provider.name, `The Node-RED instance holding the ${this.provider.name} connection ` +
+        'is still running this payment. Send the same reference again to get its result.'), duplicate: false };
+    }
+  }
+
+  /**
+   * Holder: runs a payment a standby instance handed over (the journal made it ours). A failure
+   * before anything was sent goes back to the standby; any result is recorded as for our own.
+   */
+  runHandedOver(entry: JournalEntry, timeoutMs: number): void {
+    const handOff = this.journal.handOff;
+    if (!handOff) return;
+    const refuse = (err: PosError) => handOff.refuse(entry, err.code, err.message).catch((e: Error) => this.logger.warn(`payment ${entry.reference}: ${e.message}`));
+    if (this.closing) {
+      void refuse(new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`));
+      return;
+    }
+    if (this.inflight.has(entry.reference)) return; // cannot be: the journal gave the reference to one attempt
+    const result = this.send(entry.request, entry, { timeoutMs }, refuse);
+    result.catch(() => {});
+    this.inflight.set(entry.reference, { request: entry.request, result });
+    const clear = () => this.inflight.delete(entry.reference);
+    result.then(clear, clear);
+  }
+
   /** The reference is in the journal already: its result, never a second charge. */
-  private async repeat(request: PaymentRequest, prior: JournalEntry, opts: PayOptions): Promise<PayOutcome> {
+  private async repeat(request: PaymentRequest, prior: JournalEntry, opts: PayOptions, depth = 0): Promise<PayOutcome> {
     assertSameRequest(request, prior.request);
     let entry = prior;
     // Another instance is running it (shared journal): its result is this one's.
-    if (entry.state === 'pending' && this.journal.waitForResult) entry = (await this.journal.waitForResult(entry.reference, opts.timeoutMs)) ?? entry;
+    if (entry.state !== 'done' && this.journal.waitForResult) {
+      const now = await this.journal.waitForResult(entry.reference, opts.timeoutMs);
+      // Freed meanwhile (never sent): this message may take it. Bounded, each round needs another refusal.
+      if (!now) {
+        if (depth < 2) return this.retake(request, opts, depth + 1);
+        throw new PosError('provider_error', `reference ${request.reference} was refused again and again; nothing was sent`);
+      }
+      entry = now;
+      // Still another live instance's: only that instance (or whoever recovers it if it dies) may settle it.
+      if (entry.state !== 'done' && entry.owner !== undefined && entry.owner !== this.journal.instanceId) {
+        return { result: unknownResult(request, this.provider.name, 'Another Node-RED instance is still running this payment. ' +
+          'Send the same reference again to get its result; if that instance stopped, its result is reported (payment_recovered).'), duplicate: true };
+      }
+    }
     // A known outcome is final; an unknown one is asked about again, since the provider may know by now.
     if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') return { result: entry.result, duplicate: true };
     const resolved = await this.resolvePending(entry);
     // The provider never received it and the terminal is idle: this repeat takes the payment.
-    if (resolved.released && !this.closing && this.provider.state.name === 'connected') {
-      const claim = await this.journal.claim(request, randomUUID());
-      if (claim.claimed) return { result: await this.send(request, claim.entry, opts), duplicate: false };
-      return this.repeat(request, claim.entry, opts);
-    }
+    if (resolved.released && !this.closing && this.provider.state.name === 'connected') return this.retake(request, opts, depth + 1);
     return { result: resolved.result, duplicate: true };
   }
 
-  private async send(request: PaymentRequest, entry: JournalEntry, opts: PayOptions): Promise<PaymentResult> {
+  private async retake(request: PaymentRequest, opts: PayOptions, depth: number): Promise<PayOutcome> {
+    const handOff = this.journal.handOff;
+    if (this.provider.state.name === 'standby' && handOff) return this.handOff(request, opts, handOff);
+    if (this.provider.state.name !== 'connected') throw new PosError('not_connected', `not connected to ${this.provider.name}; nothing was sent`);
+    const claim = await this.journal.claim(request, randomUUID());
+    if (claim.claimed) return { result: await this.send(request, claim.entry, opts), duplicate: false };
+    return this.repeat(request, claim.entry, opts, depth);
+  }
+
+  /** `refuse`: for a payment handed over by a standby, what replaces releasing the reference when nothing was sent. */
+  private async send(request: PaymentRequest, entry: JournalEntry, opts: PayOptions, refuse?: (err: PosError) => Promise<unknown>): Promise<PaymentResult> {
     let current = entry;
     let result: PaymentResult;
     try {
@@ -178,7 +241,7 @@ export class PaymentService {
     } catch (err) {
       if (this.closing) throw this.leftPending(request);
       if (isPosError(err) && NOT_SENT.has(err.code)) {
-        await this.journal.release(current);
+        await (refuse ? refuse(err) : this.journal.release(current));
         throw err;
       }
       this.logger.warn(`payment ${request.reference}: ${(err as Error).message}`);

@@ -81,6 +81,8 @@ export type ConnectionState =
   | { name: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { name: 'unauthorized'; reason: string }
   | { name: 'displaced'; reason: string }
+  /** Another Node-RED instance on the same shared journal holds the provider's one connection; payments are handed to it. */
+  | { name: 'standby'; reason: string }
   | { name: 'error'; reason: string }
   | { name: 'closed' };
 

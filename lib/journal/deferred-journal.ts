@@ -41,6 +41,14 @@ export class DeferredJournal implements Journal {
     await j?.close();
   }
 
+  get instanceId(): string | undefined {
+    return this.ready?.instanceId;
+  }
+
+  get handOff(): Journal['handOff'] {
+    return this.ready?.handOff;
+  }
+
   get waitForResult(): Journal['waitForResult'] {
     // Only a shared journal waits for another instance; known once open.
     const wait = this.ready?.waitForResult;

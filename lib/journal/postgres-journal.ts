@@ -15,6 +15,7 @@ import { journalUnavailable, slimResult, type Claim, type Journal, type JournalE
 import { requireOptional } from '../core/optional-module';
 import { makeRedactor, type Redactor } from '../core/redact';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
+import { PostgresHandOff, pickupSql, type HandOffRow } from './postgres-handoff';
 
 type Pg = typeof import('pg');
 
@@ -49,16 +50,8 @@ export interface PostgresJournalOptions {
   logger?: Logger;
 }
 
-interface Row extends QueryResultRow {
-  reference: string;
-  state: 'pending' | 'done';
-  attempt_id: string;
-  owner: string;
-  request: PaymentRequest;
-  notes: Record<string, unknown> | null;
+interface Row extends QueryResultRow, HandOffRow {
   result: PaymentResult | null;
-  started_at: Date;
-  finished_at: Date | null;
 }
 
 // ---- helpers shared with postgres-lease.ts -------------------------------------------------
@@ -159,17 +152,18 @@ export function within<T>(work: Promise<T>, ms: number, fallback: T): Promise<T>
 /** Open journals per heartbeat row: several accounts in one process share one instance row. */
 const instanceRowUsers = new Map<string, number>();
 
-function toEntry(row: Row): JournalEntry {
+/** `refused` rows are never read as entries (select() leaves them out): they only carry an error to a standby. */
+function toEntry(row: HandOffRow): JournalEntry {
   const entry: JournalEntry = {
     reference: row.reference,
-    state: row.state,
+    state: row.state === 'refused' ? 'pending' : row.state,
     attemptId: row.attempt_id,
     request: row.request,
     startedAt: row.started_at.toISOString(),
     owner: row.owner,
   };
   if (row.finished_at) entry.finishedAt = row.finished_at.toISOString();
-  if (row.result) entry.result = row.result;
+  if (row.result) entry.result = row.result as PaymentResult;
   if (row.notes) entry.notes = row.notes;
   return entry;
 }
@@ -185,6 +179,7 @@ export class PostgresJournal implements Journal {
   readonly account: string;
   readonly instanceId: string;
   readonly leaseSeconds: number;
+  readonly handOff: PostgresHandOff;
   private readonly connectionString: string;
   private readonly logger: Logger;
   private readonly redact: Redactor;
@@ -218,6 +213,18 @@ export class PostgresJournal implements Journal {
     this.redact = connectionRedactor(this.connectionString);
     this.instances = `${this.table}_instances`;
     this.rowKey = `${this.connectionString}\0${this.table}\0${this.instanceId}`;
+    const self = this;
+    this.handOff = new PostgresHandOff({
+      table: this.table, account: this.account, instanceId: this.instanceId, leaseSeconds: this.leaseSeconds, logger: this.logger,
+      get closed() { return self.closed; },
+      pool: () => this.open(),
+      subscribe: (key, wake) => this.subscribe(key, wake),
+      notifyKey: (reference) => this.notifyKey(reference),
+      claimWith: (reference, insert) => this.claimWith(reference, insert),
+      markRunning: (reference, attemptId) => { this.running.set(reference, attemptId); },
+      toEntry,
+      unavailable: (how, err) => this.unavailable(how, err),
+    });
   }
 
   /** Creates the tables if needed, writes the first heartbeat, and resolves when claims can be taken. */
@@ -235,7 +242,7 @@ export class PostgresJournal implements Journal {
         CREATE TABLE IF NOT EXISTS ${t} (
           account text NOT NULL,
           reference text NOT NULL,
-          state text NOT NULL CHECK (state IN ('pending', 'done')),
+          state text NOT NULL CHECK (state IN ('pending', 'done', 'queued', 'refused')),
           attempt_id text NOT NULL,
           owner text NOT NULL,
           request jsonb NOT NULL,
@@ -243,8 +250,10 @@ export class PostgresJournal implements Journal {
           result jsonb,
           started_at timestamptz NOT NULL DEFAULT now(),
           finished_at timestamptz,
+          handoff jsonb,
           PRIMARY KEY (account, reference)
         );
+        CREATE INDEX IF NOT EXISTS ${t}_queued ON ${t} (account, started_at) WHERE state = 'queued';
         CREATE INDEX IF NOT EXISTS ${t}_pending ON ${t} (account, owner) WHERE state = 'pending';
         CREATE INDEX IF NOT EXISTS ${t}_done ON ${t} (account, finished_at) WHERE state = 'done';
         CREATE TABLE IF NOT EXISTS ${this.instances} (instance_id text PRIMARY KEY, alive_at timestamptz NOT NULL);`);
@@ -261,25 +270,41 @@ export class PostgresJournal implements Journal {
     this.heartbeatTimer.unref();
   }
 
-  async claim(request: PaymentRequest, attemptId: string): Promise<Claim> {
+  claim(request: PaymentRequest, attemptId: string): Promise<Claim> {
+    return this.claimWith(request.reference, async (pool) => {
+      const { rows } = await pool.query<Row>(
+        `INSERT INTO ${this.table} (account, reference, state, attempt_id, owner, request)
+         VALUES ($1, $2, 'pending', $3, $4, $5::jsonb)
+         ON CONFLICT (account, reference) DO NOTHING RETURNING *`,
+        [this.account, request.reference, attemptId, this.instanceId, JSON.stringify(request)]);
+      return rows[0];
+    });
+  }
+
+  /**
+   * Takes the reference with `insert` (an INSERT ... ON CONFLICT DO NOTHING), or returns the
+   * entry that holds it. A row left only to carry a refusal to a standby, or a queued one past
+   * its pickup window (its standby is gone), gives way.
+   */
+  private async claimWith(reference: string, insert: (pool: Pool) => Promise<HandOffRow | undefined>): Promise<Claim> {
     const pool = this.open();
-    const parked = this.backlog.get(request.reference);
+    const parked = this.backlog.get(reference);
     if (parked) return { claimed: false, entry: structuredClone(parked) };
     try {
-      // Bounded: a reference can only slip away between the two statements if its holder releases it.
+      // Bounded: a reference can only slip away between the statements if its holder releases it.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const inserted = await pool.query<Row>(
-          `INSERT INTO ${this.table} (account, reference, state, attempt_id, owner, request)
-           VALUES ($1, $2, 'pending', $3, $4, $5::jsonb)
-           ON CONFLICT (account, reference) DO NOTHING RETURNING *`,
-          [this.account, request.reference, attemptId, this.instanceId, JSON.stringify(request)]);
-        if (inserted.rows[0]) {
-          this.running.set(request.reference, attemptId);
-          return { claimed: true, entry: toEntry(inserted.rows[0]) };
+        const inserted = await insert(pool);
+        if (inserted) {
+          this.running.set(reference, inserted.attempt_id);
+          return { claimed: true, entry: toEntry(inserted) };
         }
         // A new statement, so a fresh snapshot: it sees the row that made the INSERT do nothing.
-        const held = await this.select(pool, request.reference);
-        if (held) return { claimed: false, entry: held };
+        const held = await this.select(pool, reference);
+        if (held && !(held.state === 'queued' && held.stale)) return { claimed: false, entry: toEntry(held) };
+        await pool.query(
+          `DELETE FROM ${this.table} WHERE account = $1 AND reference = $2
+             AND (state = 'refused' OR (state = 'queued' AND started_at < clock_timestamp() - make_interval(secs => ${pickupSql('$3')})))`,
+          [this.account, reference, this.leaseSeconds]);
       }
     } catch (err) {
       throw journalUnavailable(describePgError(err, this.redact));
@@ -292,7 +317,8 @@ export class PostgresJournal implements Journal {
     const parked = this.backlog.get(reference);
     if (parked) return structuredClone(parked);
     try {
-      return await this.select(pool, reference);
+      const row = await this.select(pool, reference);
+      return row ? toEntry(row) : undefined;
     } catch (err) {
       throw this.unavailable('read', err);
     }
@@ -424,6 +450,10 @@ export class PostgresJournal implements Journal {
         total += rowCount ?? 0;
         if ((rowCount ?? 0) < SWEEP_BATCH) break;
       }
+      // Hand-off leftovers whose standby died before reading them; the next claim would give way to them anyway.
+      const { rowCount } = await pool.query(`DELETE FROM ${this.table} WHERE account = $1 AND state IN ('queued', 'refused') AND started_at < $2`,
+        [this.account, finishedBefore]);
+      total += rowCount ?? 0;
     } catch (err) {
       if (total > 0) return total;
       throw this.unavailable('written', err);
@@ -448,9 +478,7 @@ export class PostgresJournal implements Journal {
         settled = true;
         clearInterval(poll);
         clearTimeout(deadline);
-        const set = this.waiters.get(key);
-        set?.delete(wake);
-        if (set?.size === 0) this.waiters.delete(key);
+        unsubscribe();
         this.endWaits.delete(end);
         resolve(entry);
       };
@@ -472,7 +500,6 @@ export class PostgresJournal implements Journal {
           }
         });
       };
-      const wake = () => check();
       const end = () => settle(last);
       const poll = setInterval(() => {
         this.listen();
@@ -481,13 +508,23 @@ export class PostgresJournal implements Journal {
       const deadline = setTimeout(() => {
         void within(this.get(reference), 1000, last).then(settle);
       }, Math.max(0, timeoutMs));
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
-      set.add(wake);
+      const unsubscribe = this.subscribe(key, () => check());
       this.endWaits.add(end);
-      this.listen();
       check();
     });
+  }
+
+  /** Calls `wake` on every NOTIFY of `key` (the LISTEN connection stays open while anyone is subscribed). */
+  private subscribe(key: string, wake: () => void): () => void {
+    let set = this.waiters.get(key);
+    if (!set) this.waiters.set(key, (set = new Set()));
+    set.add(wake);
+    this.listen();
+    return () => {
+      const mine = this.waiters.get(key);
+      mine?.delete(wake);
+      if (mine?.size === 0) this.waiters.delete(key);
+    };
   }
 
   /** Writes what is still in the backlog (briefly), ends the heartbeat and lets go of every connection within 2 s. */
@@ -531,9 +568,12 @@ export class PostgresJournal implements Journal {
     return new PosError('journal_unavailable', `the payment journal cannot be ${how} (${describePgError(err, this.redact)})`);
   }
 
-  private async select(pool: Pool, reference: string): Promise<JournalEntry | undefined> {
-    const { rows } = await pool.query<Row>(`SELECT * FROM ${this.table} WHERE account = $1 AND reference = $2`, [this.account, reference]);
-    return rows[0] ? toEntry(rows[0]) : undefined;
+  /** The row that holds the reference (a refused one does not); `stale`: queued past its pickup window. */
+  private async select(pool: Pool, reference: string): Promise<(Row & { stale: boolean }) | undefined> {
+    const { rows } = await pool.query<Row & { stale: boolean }>(
+      `SELECT *, (state = 'queued' AND started_at < clock_timestamp() - make_interval(secs => ${pickupSql('$3')})) AS stale
+       FROM ${this.table} WHERE account = $1 AND reference = $2 AND state <> 'refused'`, [this.account, reference, this.leaseSeconds]);
+    return rows[0];
   }
 
   private notifyKey(reference: string): string {
@@ -628,6 +668,8 @@ export class PostgresJournal implements Journal {
     const drop = (err?: Error) => {
       if (err) this.logger.debug(`payment journal: LISTEN connection lost (${describePgError(err, this.redact)}); polling meanwhile`);
       if (this.listener === client) this.listener = undefined;
+      // Whoever still listens (a holder serving hand-offs may poll for hours) gets it back without asking.
+      if (!this.closed && this.waiters.size > 0) setTimeout(() => this.listen(), LISTEN_RETRY_MS).unref();
     };
     client.on('error', (err) => {
       drop(err);

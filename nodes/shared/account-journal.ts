@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Journal, JournalEntry } from '../../lib/core/journal';
+import type { ConnectionLease } from '../../lib/core/leased-provider';
 import { FileJournal } from '../../lib/journal/file-journal';
 import { acquireJournal, type JournalLease } from '../../lib/journal/open-journals';
 import type { JournalNode } from './journal-node';
@@ -32,6 +33,11 @@ export interface AccountJournal extends JournalLease {
    * notification-in nodes that report payment_recovered are listening.
    */
   imported: Promise<void>;
+  /**
+   * A shared journal only: the lease by which one instance at a time holds a connection the
+   * provider allows only once per account. Opened once the journal is.
+   */
+  openLease?: () => Promise<ConnectionLease>;
 }
 
 /** Longest wait for `flows:started` (a runtime that never says so must not hold recovery back). */
@@ -61,6 +67,7 @@ export function accountJournal(RED: RedApi, node: Node, provider: string, enviro
   const logger = nodeLogger(node);
   const chosen = journalId ? (RED.nodes.getNode(journalId) as JournalNode | null) : null;
   let lease: JournalLease;
+  let openLease: AccountJournal['openLease'];
   if (journalId && !chosen) {
     lease = acquireJournal(`missing:${journalId}`, () => Promise.reject(new Error(`the journal node ${journalId} this connection names is not deployed`)));
   } else if (chosen?.store === 'postgres') {
@@ -72,6 +79,13 @@ export function accountJournal(RED: RedApi, node: Node, provider: string, enviro
       const { PostgresJournal } = require('../../lib/journal/postgres-journal') as typeof import('../../lib/journal/postgres-journal');
       return PostgresJournal.open({ connectionString, table, account, instanceId: instanceId(RED), leaseSeconds, logger });
     });
+    const journal = lease.journal;
+    openLease = async () => {
+      // The lease is worth having only with a journal to hand payments over through.
+      await journal.whenOpen();
+      const { PostgresLease } = require('../../lib/journal/postgres-lease') as typeof import('../../lib/journal/postgres-lease');
+      return PostgresLease.open({ connectionString: connectionString as string, table, name: account, instanceId: instanceId(RED), leaseSeconds, logger });
+    };
   } else {
     const dir = path.join(packDir(RED), 'journal', account);
     lease = acquireJournal(dir, () => FileJournal.open(dir, { logger }));
@@ -83,7 +97,7 @@ export function accountJournal(RED: RedApi, node: Node, provider: string, enviro
     ),
     flowsStarted(RED),
   ]).then(() => undefined);
-  return { ...lease, imported };
+  return { ...lease, imported, ...(openLease ? { openLease } : {}) };
 }
 
 let ownId: string | undefined;

@@ -3,6 +3,7 @@
 // `simulator` environment, and on close stop the connection and then release the simulator.
 
 import { PosError } from '../../lib/core/errors';
+import { LeasedProvider } from '../../lib/core/leased-provider';
 import type { PaymentProvider } from '../../lib/core/provider';
 import { acquireSimulator, type RunningSimulator } from '../../lib/simulators/in-process';
 import type { AccountJournal } from './account-journal';
@@ -24,6 +25,8 @@ interface SimulatorFactory {
  * `journal` is the account's journal (account-journal.ts), released when the node closes.
  * `build` gets a `prepare` function when a simulator is given: the adapter calls it before
  * its first connection attempt to learn the simulator's URL (known only once it listens).
+ * `singleConnection`: the provider allows one connection per account, so on a shared journal
+ * one instance at a time holds it (the others are on standby and hand payments over).
  */
 export function ownConnection(
   node: ConfigNode,
@@ -31,6 +34,7 @@ export function ownConnection(
   simulator: { name: string; create: () => SimulatorFactory } | undefined,
   build: (prepare: (() => Promise<{ url: string }>) | undefined) => PaymentProvider,
   journal: AccountJournal,
+  opts: { singleConnection?: boolean } = {},
 ): void {
   let running: Promise<RunningSimulator> | undefined;
   const prepare = simulator ? () => {
@@ -38,7 +42,10 @@ export function ownConnection(
     return running.then((s) => ({ url: s.url }));
   } : undefined;
   try {
-    node.connection = new ProviderConnection(build(prepare), journal.journal, nodeLogger(node), journal.imported);
+    const logger = nodeLogger(node);
+    const provider = build(prepare);
+    const leased = opts.singleConnection && journal.openLease ? new LeasedProvider(provider, journal.openLease, logger) : provider;
+    node.connection = new ProviderConnection(leased, journal.journal, logger, journal.imported);
   } catch (err) {
     node.configError = (err as Error).message;
     node.error(err instanceof PosError ? `${label}: ${err.message}` : String(err));

@@ -3,6 +3,7 @@
 // connection state out to every user, and remove only what it added.
 
 import type { Journal } from '../../lib/core/journal';
+import { LeasedProvider } from '../../lib/core/leased-provider';
 import { PaymentService } from '../../lib/core/payments';
 import type { PaymentProvider, Unsubscribe } from '../../lib/core/provider';
 import type { ConnectionState, Logger, NotificationEvent, PaymentResult } from '../../lib/core/types';
@@ -32,6 +33,8 @@ export class ProviderConnection {
   private recovering: Promise<void> | undefined;
   private recoverTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set while this instance holds a leased connection and takes the payments standby instances hand over. */
+  private serving: (() => void) | undefined;
 
   /**
    * `ready`: what must be done before payments left from an earlier run are looked at (an
@@ -96,6 +99,7 @@ export class ProviderConnection {
    * stays pending in the journal and is reported after the next start.
    */
   async close(): Promise<void> {
+    this.stopServing();
     await this.payments.close();
     for (const off of this.own.splice(0)) off();
     this.users.clear();
@@ -126,6 +130,12 @@ export class ProviderConnection {
 
   private fanOut(state: ConnectionState): void {
     for (const user of this.users.values()) user.onState(state);
+    // Only while connected: what is queued meanwhile waits for a holder that can send it.
+    if (state.name === 'connected' && this.provider instanceof LeasedProvider) {
+      this.serving ??= this.journal.handOff?.serve((entry, remainingMs) => this.payments.runHandedOver(entry, remainingMs));
+    } else {
+      this.stopServing();
+    }
     if (state.name === 'connected' && !this.recovered) {
       this.recovered = true;
       // Payments a previous run left without a result are asked about once per connection.
@@ -134,6 +144,11 @@ export class ProviderConnection {
       this.recoverTimer ??= setInterval(() => { if (this.journal.waitForResult && this.provider.state.name === 'connected') this.recover(); }, SHARED_RECOVERY_MS);
       this.recoverTimer.unref();
     }
+  }
+
+  private stopServing(): void {
+    this.serving?.();
+    this.serving = undefined;
   }
 
   private recover(): void {

@@ -23,6 +23,7 @@ export function connectionStatus(RED: RedApi, state: ConnectionState): NodeStatu
     case 'unauthorized': return { fill: 'red', shape: 'ring', text: t('unauthorized') };
     case 'displaced': return { fill: 'red', shape: 'ring', text: t('displaced') };
     case 'error': return { fill: 'red', shape: 'dot', text: t('error', { reason: state.reason }) };
+    case 'standby': return { fill: 'blue', shape: 'ring', text: t('standby') };
     case 'closed': return { fill: 'grey', shape: 'ring', text: t('closed') };
   }
 }
