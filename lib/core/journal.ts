@@ -23,6 +23,11 @@ export interface JournalEntry {
   notes?: Record<string, unknown>;
   /** The instance that runs (or ran) the payment; only a shared journal sets it. */
   owner?: string;
+  /**
+   * Set by a shared journal's recoverable(): another live instance handed this payment over and
+   * its flow still waits for the result, so the result reaches that flow, not payment_recovered.
+   */
+  awaited?: boolean;
 }
 
 /** claim(): either this call now holds the reference, or `entry` is whoever held it first. */
@@ -63,6 +68,11 @@ export interface Journal {
   readonly instanceId?: string;
   /** A shared journal only: payments passed from standby instances to the one that holds the connection. */
   readonly handOff?: HandOff;
+  /**
+   * A shared journal only, on standby: this instance's own unfinished payments (left by an earlier
+   * run) are left to the instance holding the connection, the only one that can ask about them.
+   */
+  leaveToHolder?(): Promise<number>;
 }
 
 /** How a handed-off payment ended, as its standby instance sees it. */

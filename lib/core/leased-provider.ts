@@ -3,6 +3,8 @@
 // the connection; the others are on `standby` and hand their payments to it through the
 // journal (PaymentService). Losing the lease closes the connection at once, before another
 // instance can take the lease and connect, so two instances never hold it together.
+// A provider with `holdExclusivePart` is split instead: it runs on every instance, and only
+// its single-connection part follows the lease (nothing is handed over).
 
 import { PosError } from './errors';
 import { Listeners } from './listeners';
@@ -44,8 +46,18 @@ export class LeasedProvider implements PaymentProvider {
     this.setTopics = inner.setTopics?.bind(inner);
     this.channelsOf = inner.channelsOf?.bind(inner);
     inner.onState((state) => {
-      if (this.active) this.states.emit(state);
+      if (this.active || this.split) this.states.emit(state);
     });
+  }
+
+  /** Only a part of the provider is leased: it runs everywhere, payments included. */
+  get split(): boolean {
+    return this.inner.holdExclusivePart !== undefined;
+  }
+
+  /** Payments sent to this instance on standby go to the holder (the whole connection is leased). */
+  get handsOver(): boolean {
+    return !this.split;
   }
 
   get name() { return this.inner.name; }
@@ -53,7 +65,7 @@ export class LeasedProvider implements PaymentProvider {
   get requests() { return this.inner.requests; }
 
   get state(): ConnectionState {
-    return this.active ? this.inner.state : this.waiting;
+    return this.active || this.split ? this.inner.state : this.waiting;
   }
 
   /** True while this instance holds the connection. */
@@ -65,6 +77,10 @@ export class LeasedProvider implements PaymentProvider {
     if (this.wanted) return;
     this.wanted = true;
     const generation = ++this.generation;
+    if (this.split) {
+      this.inner.holdExclusivePart?.(false);
+      this.inner.start();
+    }
     this.setWaiting({ name: 'standby', reason: 'waiting for the lease on the shared journal' });
     const open = () => {
       this.openLease().then((lease) => {
@@ -96,7 +112,7 @@ export class LeasedProvider implements PaymentProvider {
     const wasActive = this.active;
     this.active = false;
     // The connection first, then the lease: freed while still connected, another instance could connect alongside.
-    if (wasActive) this.innerStopping = this.inner.stop();
+    if (wasActive || this.split) this.innerStopping = this.inner.stop();
     await this.innerStopping;
     await lease?.stop();
     this.setWaiting({ name: 'closed' });
@@ -105,6 +121,11 @@ export class LeasedProvider implements PaymentProvider {
   private onHolding(holding: boolean): void {
     if (holding === this.active || !this.wanted) return;
     this.active = holding;
+    if (this.split) {
+      if (!holding) this.logger.warn(`${this.inner.name}: the lease on the shared journal was lost; its single connection closes so that another instance can hold it`);
+      this.inner.holdExclusivePart?.(holding);
+      return;
+    }
     if (holding) {
       // A connection still closing from a lease lost a moment ago is let go first.
       void this.innerStopping.then(() => {
@@ -120,27 +141,32 @@ export class LeasedProvider implements PaymentProvider {
 
   private setWaiting(state: ConnectionState): void {
     this.waiting = state;
-    if (!this.active) this.states.emit(state);
+    if (!this.active && !this.split) this.states.emit(state);
+  }
+
+  /** Whether the provider's calls may go to the inner provider here. */
+  private get usable(): boolean {
+    return this.active || this.split;
   }
 
   pay(attempt: PaymentAttempt): Promise<PaymentResult> {
-    return this.active ? this.inner.pay(attempt) : Promise.reject(this.notHolding());
+    return this.usable ? this.inner.pay(attempt) : Promise.reject(this.notHolding());
   }
 
   cancel(reference: string): Promise<void> {
-    return this.active ? this.inner.cancel(reference) : Promise.reject(this.notHolding());
+    return this.usable ? this.inner.cancel(reference) : Promise.reject(this.notHolding());
   }
 
   answerSignature(reference: string, accepted: boolean): Promise<void> {
-    return this.active ? this.inner.answerSignature(reference, accepted) : Promise.reject(this.notHolding());
+    return this.usable ? this.inner.answerSignature(reference, accepted) : Promise.reject(this.notHolding());
   }
 
   listTerminals(): Promise<Terminal[]> {
-    return this.active ? this.inner.listTerminals() : Promise.reject(this.notHolding());
+    return this.usable ? this.inner.listTerminals() : Promise.reject(this.notHolding());
   }
 
   async lookup(attempt: AttemptRecord): Promise<LookupResult> {
-    if (!this.active) return { found: 'cannot_ask', reason: 'this instance is on standby' };
+    if (!this.usable) return { found: 'cannot_ask', reason: 'this instance is on standby' };
     return this.inner.lookup(attempt);
   }
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { PosError, isPosError, isPosErrorCode } from './errors';
 import type { HandOff, Journal, JournalEntry } from './journal';
 import type { LookupResult, PaymentProvider } from './provider';
-import type { Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
+import type { ConnectionState, Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
 
 export interface PayOptions {
   timeoutMs: number;
@@ -62,6 +62,10 @@ export class PaymentService {
   /** Payments still running on the terminal after a restart, asked about until they finish. */
   private readonly watched = new Map<string, { entry: JournalEntry; timer: NodeJS.Timeout }>();
   private recovered: (result: PaymentResult) => void = () => {};
+  /** References this instance handed to the lease holder and whose flow still waits for the result. */
+  private readonly awaitingHandOff = new Set<string>();
+  /** Payments standby instances handed over, running here (kept apart: this instance's own flow may wait on the same reference). */
+  private readonly handedOver = new Map<string, Promise<PaymentResult>>();
 
   constructor(
     private readonly provider: PaymentProvider,
@@ -121,7 +125,7 @@ export class PaymentService {
       this.journal.handBack?.(entry);
     }
     this.watched.clear();
-    const running = [...this.inflight.values()].map((r) => r.result.catch(() => undefined));
+    const running = [...this.inflight.values()].map((r) => r.result).concat([...this.handedOver.values()]).map((r) => r.catch(() => undefined));
     if (running.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(running), new Promise((r) => { timer = setTimeout(r, this.drainMs); })]);
@@ -132,8 +136,8 @@ export class PaymentService {
     if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
     const state = this.provider.state;
     const handOff = this.journal.handOff;
-    if (state.name === 'standby' && handOff) return this.handOff(request, opts, handOff);
-    if (state.name !== 'connected') {
+    if (state.name === 'standby' && !state.paysHere && handOff) return this.handOff(request, opts, handOff);
+    if (!canSend(state)) {
       // A repeat is answered from the journal even while offline; a new payment cannot be sent.
       const prior = await this.journal.get(request.reference);
       if (prior) return this.repeat(request, prior, opts);
@@ -157,7 +161,13 @@ export class PaymentService {
       reference: request.reference, ...(request.terminalId ? { terminalId: request.terminalId } : {}), provider: this.provider.name,
       event: 'handed_off', message: 'passed to the Node-RED instance that holds the connection', raw: null,
     });
-    const end = await handOff.await(claim.entry, opts.timeoutMs);
+    this.awaitingHandOff.add(request.reference);
+    let end;
+    try {
+      end = await handOff.await(claim.entry, opts.timeoutMs);
+    } finally {
+      this.awaitingHandOff.delete(request.reference);
+    }
     switch (end.ended) {
       case 'done': return { result: end.entry.result ?? unknownResult(request, this.provider.name, 'The result was not stored.'), duplicate: false };
       case 'refused': throw new PosError(isPosErrorCode(end.code) ? end.code : 'provider_error', end.message);
@@ -180,11 +190,12 @@ export class PaymentService {
       void refuse(new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`));
       return;
     }
-    if (this.inflight.has(entry.reference)) return; // cannot be: the journal gave the reference to one attempt
+    // This instance's own flow may be waiting on the same reference (a repeat): it gets this result through the journal.
+    if (this.handedOver.has(entry.reference)) return; // cannot be: the journal gives a queued row to one taker once
     const result = this.send(entry.request, entry, { timeoutMs }, refuse);
     result.catch(() => {});
-    this.inflight.set(entry.reference, { request: entry.request, result });
-    const clear = () => this.inflight.delete(entry.reference);
+    this.handedOver.set(entry.reference, result);
+    const clear = () => this.handedOver.delete(entry.reference);
     result.then(clear, clear);
   }
 
@@ -211,14 +222,15 @@ export class PaymentService {
     if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') return { result: entry.result, duplicate: true };
     const resolved = await this.resolvePending(entry);
     // The provider never received it and the terminal is idle: this repeat takes the payment.
-    if (resolved.released && !this.closing && this.provider.state.name === 'connected') return this.retake(request, opts, depth + 1);
+    if (resolved.released && !this.closing && canSend(this.provider.state)) return this.retake(request, opts, depth + 1);
     return { result: resolved.result, duplicate: true };
   }
 
   private async retake(request: PaymentRequest, opts: PayOptions, depth: number): Promise<PayOutcome> {
     const handOff = this.journal.handOff;
-    if (this.provider.state.name === 'standby' && handOff) return this.handOff(request, opts, handOff);
-    if (this.provider.state.name !== 'connected') throw new PosError('not_connected', `not connected to ${this.provider.name}; nothing was sent`);
+    const state = this.provider.state;
+    if (state.name === 'standby' && !state.paysHere && handOff) return this.handOff(request, opts, handOff);
+    if (!canSend(state)) throw new PosError('not_connected', `not connected to ${this.provider.name}; nothing was sent`);
     const claim = await this.journal.claim(request, randomUUID());
     if (claim.claimed) return { result: await this.send(request, claim.entry, opts), duplicate: false };
     return this.repeat(request, claim.entry, opts, depth);
@@ -322,15 +334,18 @@ export class PaymentService {
         this.journal.handBack?.(entry);
         continue;
       }
-      if (this.inflight.has(entry.reference)) continue;
+      // A flow here waiting for a payment it handed over (this instance has since become the holder) is answered by resolving it.
+      const awaitedHere = this.awaitingHandOff.has(entry.reference);
+      if (this.inflight.has(entry.reference) && !awaitedHere) continue;
       const work = this.resolvePending(entry);
-      this.inflight.set(entry.reference, { request: entry.request, result: work.then((r) => r.result) });
+      if (!awaitedHere) this.inflight.set(entry.reference, { request: entry.request, result: work.then((r) => r.result) });
       try {
         const outcome = await work;
-        this.recovered(outcome.result);
+        // A flow that waits for it hears it; payment_recovered is for results that reach no flow.
+        if (!awaitedHere && !entry.awaited) this.recovered(outcome.result);
         if (outcome.running) this.watch(entry);
       } finally {
-        this.inflight.delete(entry.reference);
+        if (!awaitedHere) this.inflight.delete(entry.reference);
       }
     }
   }
@@ -381,6 +396,11 @@ export class PaymentService {
       return false;
     }
   }
+}
+
+/** Whether a payment may go out now: connected, or on standby with only another part of the provider held elsewhere. */
+export function canSend(state: ConnectionState): boolean {
+  return state.name === 'connected' || (state.name === 'standby' && state.paysHere === true);
 }
 
 function assertSameRequest(request: PaymentRequest, prior: PaymentRequest): void {

@@ -81,8 +81,12 @@ export type ConnectionState =
   | { name: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { name: 'unauthorized'; reason: string }
   | { name: 'displaced'; reason: string }
-  /** Another Node-RED instance on the same shared journal holds the provider's one connection; payments are handed to it. */
-  | { name: 'standby'; reason: string }
+  /**
+   * Another Node-RED instance on the same shared journal holds the provider's one connection;
+   * payments are handed to it. `paysHere`: only one part of the provider is held elsewhere (Dojo's
+   * EPOS socket, Paymentsense's pay at table), and payments go out from this instance itself.
+   */
+  | { name: 'standby'; reason: string; paysHere?: true }
   | { name: 'error'; reason: string }
   | { name: 'closed' };
 

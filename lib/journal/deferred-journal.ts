@@ -49,6 +49,11 @@ export class DeferredJournal implements Journal {
     return this.ready?.handOff;
   }
 
+  get leaveToHolder(): Journal['leaveToHolder'] {
+    const leave = this.ready?.leaveToHolder;
+    return leave ? leave.bind(this.ready) : undefined;
+  }
+
   get waitForResult(): Journal['waitForResult'] {
     // Only a shared journal waits for another instance; known once open.
     const wait = this.ready?.waitForResult;

@@ -42,6 +42,8 @@ export interface HandOffRow {
   handoff: { from: string; timeoutMs: number; refused?: { code: string; message: string } } | null;
   started_at: Date;
   finished_at: Date | null;
+  /** Computed by recoverable(): the standby that handed it over is alive and still waiting for it. */
+  awaited?: boolean;
 }
 
 const POLL_MS = 500;
@@ -61,6 +63,17 @@ export function pickupMs(leaseSeconds: number, timeoutMs: number): number {
 /** SQL: the pickup window of a queued row in seconds (the same rule as pickupMs), given $lease. */
 export const pickupSql = (lease: string) =>
   `least((${lease}::float8 * 4 / 3) + 5, coalesce((handoff->>'timeoutMs')::float8, 0) / 1000)`;
+
+/**
+ * SQL: the row `t` was handed over by another instance that is still alive and within its wait
+ * (the payment's timeout plus the result grace), so its result reaches that flow and must not be
+ * reported again as recovered. `$lease` is the heartbeat limit in seconds.
+ */
+export const awaitedSql = (t: string, instances: string, lease: string) =>
+  `(${t}.handoff IS NOT NULL AND ${t}.handoff->>'from' <> ${t}.owner
+    AND ${t}.started_at + make_interval(secs => (coalesce((${t}.handoff->>'timeoutMs')::float8, 0) + ${RESULT_GRACE_MS}) / 1000) > clock_timestamp()
+    AND EXISTS (SELECT 1 FROM ${instances} i
+                WHERE i.instance_id = ${t}.handoff->>'from' AND i.alive_at >= clock_timestamp() - make_interval(secs => ${lease})))`;
 
 export class PostgresHandOff implements HandOff {
   private readonly queueKey: string;

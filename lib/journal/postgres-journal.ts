@@ -15,7 +15,7 @@ import { journalUnavailable, slimResult, type Claim, type Journal, type JournalE
 import { requireOptional } from '../core/optional-module';
 import { makeRedactor, type Redactor } from '../core/redact';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
-import { PostgresHandOff, pickupSql, type HandOffRow } from './postgres-handoff';
+import { PostgresHandOff, awaitedSql, pickupSql, type HandOffRow } from './postgres-handoff';
 
 type Pg = typeof import('pg');
 
@@ -30,6 +30,8 @@ const BACKLOG_RETRY_MS = 2000;
 const POLL_MS = 500;
 const LISTEN_RETRY_MS = 2000;
 const SWEEP_BATCH = 1000;
+/** Marks an owner that left its unfinished payments to the lease holder (no instance has that name, so it counts as stopped). */
+const LEFT_SUFFIX = ' (left to the holder)';
 /** A sweep that hits this stops and lets the next sweep go on, rather than run for minutes. */
 const SWEEP_MAX_BATCHES = 1000;
 const CLOSE_MS = 2000;
@@ -165,6 +167,7 @@ function toEntry(row: HandOffRow): JournalEntry {
   if (row.finished_at) entry.finishedAt = row.finished_at.toISOString();
   if (row.result) entry.result = row.result as PaymentResult;
   if (row.notes) entry.notes = row.notes;
+  if (row.awaited) entry.awaited = true;
   return entry;
 }
 
@@ -295,7 +298,8 @@ export class PostgresJournal implements Journal {
       for (let attempt = 0; attempt < 3; attempt++) {
         const inserted = await insert(pool);
         if (inserted) {
-          this.running.set(reference, inserted.attempt_id);
+          // A queued row is the holder's to run: marked here, this instance's recovery would skip it forever once it holds the lease.
+          if (inserted.state === 'pending') this.running.set(reference, inserted.attempt_id);
           return { claimed: true, entry: toEntry(inserted) };
         }
         // A new statement, so a fresh snapshot: it sees the row that made the INSERT do nothing.
@@ -410,7 +414,7 @@ export class PostgresJournal implements Journal {
          )
          UPDATE ${this.table} j SET owner = $2 FROM orphans
          WHERE j.account = $1 AND j.reference = orphans.reference
-         RETURNING j.*, orphans.was`,
+         RETURNING j.*, orphans.was, ${awaitedSql('j', this.instances, '$3')} AS awaited`,
         [this.account, this.instanceId, this.leaseSeconds, [...this.running.keys()]]));
       await client.query('COMMIT');
       client.release();
@@ -431,6 +435,25 @@ export class PostgresJournal implements Journal {
       out.push(toEntry(row));
     }
     return out;
+  }
+
+  /**
+   * On standby: this instance cannot ask the provider, so its own unfinished payments (left by
+   * an earlier run) are marked as left, and the holder's recovery takes them as a dead
+   * instance's. Returns how many.
+   */
+  async leaveToHolder(): Promise<number> {
+    const pool = this.open();
+    try {
+      const { rowCount } = await pool.query(
+        `UPDATE ${this.table} SET owner = $2 || '${LEFT_SUFFIX}'
+         WHERE account = $1 AND state = 'pending' AND owner = $2 AND NOT (reference = ANY($3::text[]))`,
+        [this.account, this.instanceId, [...this.running.keys()]]);
+      if ((rowCount ?? 0) > 0) this.logger.info(`payment journal: left ${rowCount} unfinished payment(s) of ${this.account} to the instance holding the connection`);
+      return rowCount ?? 0;
+    } catch (err) {
+      throw this.unavailable('written', err);
+    }
   }
 
   handBack(entry: JournalEntry): void {

@@ -4,7 +4,7 @@
 
 import type { Journal } from '../../lib/core/journal';
 import { LeasedProvider } from '../../lib/core/leased-provider';
-import { PaymentService } from '../../lib/core/payments';
+import { PaymentService, canSend } from '../../lib/core/payments';
 import type { PaymentProvider, Unsubscribe } from '../../lib/core/provider';
 import type { ConnectionState, Logger, NotificationEvent, PaymentResult } from '../../lib/core/types';
 import type { Node } from './red';
@@ -35,6 +35,8 @@ export class ProviderConnection {
   private stopping: Promise<void> | undefined;
   /** Set while this instance holds a leased connection and takes the payments standby instances hand over. */
   private serving: (() => void) | undefined;
+  /** On standby, this instance's unfinished payments were left to the lease holder. */
+  private leftToHolder = false;
 
   /**
    * `ready`: what must be done before payments left from an earlier run are looked at (an
@@ -130,18 +132,28 @@ export class ProviderConnection {
 
   private fanOut(state: ConnectionState): void {
     for (const user of this.users.values()) user.onState(state);
+    const handsOver = this.provider instanceof LeasedProvider && this.provider.handsOver;
     // Only while connected: what is queued meanwhile waits for a holder that can send it.
-    if (state.name === 'connected' && this.provider instanceof LeasedProvider) {
+    if (state.name === 'connected' && handsOver) {
       this.serving ??= this.journal.handOff?.serve((entry, remainingMs) => this.payments.runHandedOver(entry, remainingMs));
     } else {
       this.stopServing();
     }
-    if (state.name === 'connected' && !this.recovered) {
+    // On standby nothing here can ask the provider: this instance's unfinished payments go to the holder.
+    if (state.name === 'standby' && handsOver && !this.leftToHolder) {
+      this.leftToHolder = true;
+      this.journal.leaveToHolder?.().catch((err: Error) => {
+        this.leftToHolder = false;
+        this.logger.warn(`could not leave unfinished payments to the instance holding the connection: ${err.message}`);
+      });
+    }
+    if (canSend(state)) this.leftToHolder = false;
+    if (canSend(state) && !this.recovered) {
       this.recovered = true;
       // Payments a previous run left without a result are asked about once per connection.
       this.recover();
       // With a shared journal another instance may die at any time: its payments are looked for again and again.
-      this.recoverTimer ??= setInterval(() => { if (this.journal.waitForResult && this.provider.state.name === 'connected') this.recover(); }, SHARED_RECOVERY_MS);
+      this.recoverTimer ??= setInterval(() => { if (this.journal.waitForResult && canSend(this.provider.state)) this.recover(); }, SHARED_RECOVERY_MS);
       this.recoverTimer.unref();
     }
   }

@@ -58,7 +58,14 @@ export class DojoProvider implements PaymentProvider {
   /** The tail of the event queue: events are delivered in the order Dojo sent them. */
   private events: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
-  private stopped = false;
+  /** Not running: before start() and after stop(). */
+  private stopped = true;
+  /** The base URL is known (after `prepare`): payments can go out. */
+  private prepared = false;
+  /** The EPOS socket's lease on a shared journal: `own` without one (the socket is always ours). */
+  private exclusive: 'own' | 'held' | 'elsewhere' = 'own';
+  private serverStopping: Promise<void> = Promise.resolve();
+  private readonly states = new Listeners<ConnectionState>((m) => this.logger.error(`Dojo: a state listener failed: ${this.redact(m)}`));
 
   /**
    * `prepare` runs before the first connection attempt and may supply the base URL (the
@@ -102,22 +109,56 @@ export class DojoProvider implements PaymentProvider {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
     this.requests = this.server;
+    this.server.onState((state) => {
+      if (this.exclusive !== 'elsewhere') this.states.emit(state);
+    });
   }
 
   get state(): ConnectionState {
+    if (this.exclusive === 'elsewhere' && this.prepared && !this.stopped) {
+      return { name: 'standby', reason: 'another Node-RED instance holds the Dojo EPOS connection (pay at table, events); payments go out here', paysHere: true };
+    }
     return this.server.state;
   }
 
   start(): void {
     this.stopped = false;
     this.counter.reopen();
-    if (!this.prepare) return this.server.start();
+    if (!this.prepare) {
+      this.prepared = true;
+      return this.startServer();
+    }
     this.starting ??= this.prepare().then(({ url }) => {
       this.opts.url = url;
+      this.prepared = true;
     });
     this.starting.then(() => {
-      if (!this.stopped) this.server.start();
+      if (!this.stopped) this.startServer();
     }, (err: Error) => this.logger.error(`Dojo: could not start: ${this.redact(err.message)}`));
+  }
+
+  /** The EPOS socket, unless another instance holds it (then the standby state is shown). */
+  private startServer(): void {
+    if (this.exclusive === 'elsewhere') {
+      this.states.emit(this.state);
+      return;
+    }
+    // A socket still closing from a lease lost a moment ago goes first: never two at once.
+    void this.serverStopping.then(() => {
+      if (!this.stopped && this.exclusive !== 'elsewhere') this.server.start();
+    });
+  }
+
+  holdExclusivePart(held: boolean): void {
+    const was = this.exclusive;
+    this.exclusive = held ? 'held' : 'elsewhere';
+    if (was === this.exclusive || this.stopped) return;
+    if (held) {
+      if (this.prepared) this.startServer();
+      return;
+    }
+    this.serverStopping = this.server.stop().catch((err: Error) => this.logger.warn(`Dojo: closing the EPOS socket: ${this.redact(err.message)}`));
+    if (this.prepared) this.states.emit(this.state);
   }
 
   async stop(): Promise<void> {
@@ -125,11 +166,14 @@ export class DojoProvider implements PaymentProvider {
     // Running payments stop waiting at once; their outcome is asked about with the same reference later.
     this.counter.stop();
     this.rest.destroy();
+    await this.serverStopping;
     await this.server.stop();
+    // The socket's own 'closed' was not passed on while another instance held it.
+    if (this.exclusive === 'elsewhere') this.states.emit(this.server.state);
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {
-    return this.server.onState(listener);
+    return this.states.add(listener);
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
