@@ -24,8 +24,8 @@ export interface JournalEntry {
   /** The instance that runs (or ran) the payment; only a shared journal sets it. */
   owner?: string;
   /**
-   * Set by a shared journal's recoverable(): another live instance handed this payment over and
-   * its flow still waits for the result, so the result reaches that flow, not payment_recovered.
+   * Set by a shared journal's recoverable(): the live instance that handed this payment over may
+   * still be waiting for it, so the result reaches that flow, not payment_recovered.
    */
   awaited?: boolean;
 }
@@ -51,7 +51,11 @@ export interface Journal {
   finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry>;
   /** Frees the reference, only for an attempt proven never sent (or never received, terminal idle). */
   release(entry: JournalEntry): Promise<void>;
-  /** Pending entries that nobody is running: this instance's from before a restart (and, shared, those of a dead instance). */
+  /**
+   * Pending entries that nobody is running: this instance's from before a restart (and, shared,
+   * those of a dead instance). A shared journal also returns, once, finished entries handed over
+   * by a standby whose flow can no longer hear the result: they are only to be reported.
+   */
   recoverable(): Promise<JournalEntry[]>;
   /** A recovered entry that is still unresolved (running on the terminal): a later recovery may take it. */
   handBack?(entry: JournalEntry): void;

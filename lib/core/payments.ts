@@ -334,6 +334,11 @@ export class PaymentService {
         this.journal.handBack?.(entry);
         continue;
       }
+      // Finished for a flow that can no longer hear it (a shared journal's hand-off): reported, nothing to ask.
+      if (entry.state === 'done') {
+        if (entry.result) this.recovered(entry.result);
+        continue;
+      }
       // A flow here waiting for a payment it handed over (this instance has since become the holder) is answered by resolving it.
       const awaitedHere = this.awaitingHandOff.has(entry.reference);
       if (this.inflight.has(entry.reference) && !awaitedHere) continue;

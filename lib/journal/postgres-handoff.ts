@@ -65,15 +65,18 @@ export const pickupSql = (lease: string) =>
   `least((${lease}::float8 * 4 / 3) + 5, coalesce((handoff->>'timeoutMs')::float8, 0) / 1000)`;
 
 /**
- * SQL: the row `t` was handed over by another instance that is still alive and within its wait
- * (the payment's timeout plus the result grace), so its result reaches that flow and must not be
- * reported again as recovered. `$lease` is the heartbeat limit in seconds.
+ * SQL: the row `t` was handed over by an instance that is alive and still within its wait (the
+ * payment's timeout plus the result grace), so its flow may yet hear the result: it is not
+ * reported as recovered. `$lease` is the heartbeat limit in seconds.
  */
 export const awaitedSql = (t: string, instances: string, lease: string) =>
-  `(${t}.handoff IS NOT NULL AND ${t}.handoff->>'from' <> ${t}.owner
+  `(${t}.handoff IS NOT NULL
     AND ${t}.started_at + make_interval(secs => (coalesce((${t}.handoff->>'timeoutMs')::float8, 0) + ${RESULT_GRACE_MS}) / 1000) > clock_timestamp()
     AND EXISTS (SELECT 1 FROM ${instances} i
                 WHERE i.instance_id = ${t}.handoff->>'from' AND i.alive_at >= clock_timestamp() - make_interval(secs => ${lease})))`;
+
+/** SQL: the flow that handed row `t` over has its result (`heard`), or it was reported as recovered. */
+export const heardSql = (t: string) => `coalesce((${t}.handoff->>'heard')::boolean, false)`;
 
 export class PostgresHandOff implements HandOff {
   private readonly queueKey: string;
@@ -112,7 +115,12 @@ export class PostgresHandOff implements HandOff {
       seen = await this.waitRow(entry.reference, (row) => !mine(row) || row.state === 'done' || row.state === 'refused', left);
     }
     if (!mine(seen)) return { ended: 'not_taken' };
-    if (seen.state === 'done') return { ended: 'done', entry: this.db.toEntry(seen) };
+    if (seen.state === 'done') {
+      // Heard here: no instance reports it as recovered. Unmarked (the database away), it is reported later as well.
+      await this.db.pool().query(`UPDATE ${this.db.table} SET handoff = handoff || '{"heard": true}'::jsonb WHERE account = $1 AND reference = $2 AND attempt_id = $3`,
+        [this.db.account, entry.reference, entry.attemptId]).catch(() => {});
+      return { ended: 'done', entry: this.db.toEntry(seen) };
+    }
     if (seen.state === 'refused') {
       const why = seen.handoff?.refused ?? { code: 'provider_error', message: 'the instance holding the connection refused it' };
       // Read: the reference is free again for the next message that carries it.

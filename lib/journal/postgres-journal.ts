@@ -15,7 +15,7 @@ import { journalUnavailable, slimResult, type Claim, type Journal, type JournalE
 import { requireOptional } from '../core/optional-module';
 import { makeRedactor, type Redactor } from '../core/redact';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
-import { PostgresHandOff, awaitedSql, pickupSql, type HandOffRow } from './postgres-handoff';
+import { PostgresHandOff, awaitedSql, heardSql, pickupSql, type HandOffRow } from './postgres-handoff';
 
 type Pg = typeof import('pg');
 
@@ -412,10 +412,22 @@ export class PostgresJournal implements Journal {
                                   WHERE i.instance_id = j.owner AND i.alive_at >= clock_timestamp() - make_interval(secs => $3)) END
            FOR UPDATE
          )
-         UPDATE ${this.table} j SET owner = $2 FROM orphans
+         UPDATE ${this.table} j SET owner = $2,
+           -- Reported as recovered now unless the flow that handed it over may still hear it.
+           handoff = CASE WHEN j.handoff IS NULL OR ${awaitedSql('j', this.instances, '$3')} THEN j.handoff ELSE j.handoff || '{"heard": true}'::jsonb END
+         FROM orphans
          WHERE j.account = $1 AND j.reference = orphans.reference
          RETURNING j.*, orphans.was, ${awaitedSql('j', this.instances, '$3')} AS awaited`,
         [this.account, this.instanceId, this.leaseSeconds, [...this.running.keys()]]));
+      // Handed-over payments finished whose flow cannot hear the result any more (its instance
+      // died, or its wait ended): reported once, by whichever instance gets here first.
+      const unheard = await client.query<Row & { was: string }>(
+        `UPDATE ${this.table} j SET handoff = j.handoff || '{"heard": true}'::jsonb
+         WHERE j.account = $1 AND j.state = 'done' AND j.handoff IS NOT NULL AND NOT ${heardSql('j')}
+           AND NOT ${awaitedSql('j', this.instances, '$2')}
+         RETURNING j.*, j.owner AS was`,
+        [this.account, this.leaseSeconds]);
+      rows.push(...unheard.rows);
       await client.query('COMMIT');
       client.release();
     } catch (err) {
@@ -423,13 +435,17 @@ export class PostgresJournal implements Journal {
       client.release(err as Error);
       throw this.unavailable('read', err);
     }
-    const taken = rows.filter((r) => r.was !== this.instanceId);
+    const taken = rows.filter((r) => r.state === 'pending' && r.was !== this.instanceId);
     if (taken.length > 0) {
       const from = [...new Set(taken.map((r) => r.was))].join(', ');
       this.logger.warn(`payment journal: took over ${taken.length} pending payment(s) of ${this.account} from instance(s) that stopped: ${from}`);
     }
     const out: JournalEntry[] = [];
     for (const row of rows) {
+      if (row.state === 'done') {
+        out.push(toEntry(row));
+        continue;
+      }
       if (this.running.has(row.reference)) continue;
       this.running.set(row.reference, row.attempt_id);
       out.push(toEntry(row));

@@ -26,7 +26,8 @@ const flows = (simUrl: string, dbUrl: string, eventsFile: string) => httpPayFlow
   { id: 'lease-journal', type: 'pos-journal', name: 'shared', store: 'postgres', table: 'pos_payments_journal', leaseSeconds: LEASE_SECONDS, credentials: { connectionString: dbUrl } },
 ], 'modulus');
 
-interface Payment { reference: string; amount: number; terminalId: string; answered: boolean; sentAt?: number }
+/** `said`: what the first send got instead of a result, for a failure's message. */
+interface Payment { reference: string; amount: number; terminalId: string; answered: boolean; sentAt?: number; said?: string }
 interface Recovered { reference?: string; data?: { outcome?: string } }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +49,7 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
     const { Pool } = require('pg') as typeof import('pg');
     pool = new Pool({ connectionString: db.url, max: 2 });
     pool.on('error', () => {});
-    sim = new ModulusSimulator({ stepDelayMs: 30, graceMs: 3000, terminals: TERMINALS.map((deviceId) => ({ deviceId, name: deviceId })) });
+    sim = new ModulusSimulator({ stepDelayMs: 120, graceMs: 3000, terminals: TERMINALS.map((deviceId) => ({ deviceId, name: deviceId })) });
     const { url } = await sim.start();
     for (let i = 0; i < 2; i++) {
       const red = new NodeRedProcess([]);
@@ -86,11 +87,14 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
       const res = await red.api('/pay', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ amount: p.amount, currency: 'PHP', reference: p.reference, terminalId: p.terminalId }) });
       const body = await res.json().catch(() => ({})) as { outcome?: string };
       if (res.status === 200 && body.outcome === 'approved') {
-        if (first) p.answered = true;
+        // Any send of it that got the result: a first send refused (nothing sent) may be paid by a duplicate.
+        p.answered = true;
         return 'ok';
       }
+      if (first) p.said = `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
       return 'error';
-    } catch {
+    } catch (err) {
+      if (first) p.said = (err as Error).message;
       return 'down';
     }
   }
@@ -102,6 +106,7 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
     const free = [...TERMINALS];
     const inflight = new Set<Promise<unknown>>();
     const takeovers: number[] = [];
+    const kills: number[] = [];
     let handedOver = 0;
     for (let n = 1; n <= PAYMENTS; n++) {
       const dup = payments.length > 0 && random() < 0.2;
@@ -123,6 +128,7 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
         assert.ok(victim, 'a holder before the kill');
         await victim.kill();
         const killedAt = Date.now();
+        kills.push(killedAt);
         const other = reds.find((r) => r !== victim)!;
         await waitFor(`the other instance to take the lease (seed ${seed})`, 20000, async () => ((await holder()) === other ? true : undefined));
         takeovers.push(Date.now() - killedAt);
@@ -133,16 +139,37 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
     await Promise.all(inflight);
 
     for (const p of payments) assert.ok(charges(p.amount) <= 1, `${p.reference} charged ${charges(p.amount)} times (seed ${seed})`);
-    // Charged, but the flow that sent it never heard: reported by payment_recovered with its real outcome.
-    const unanswered = payments.filter((p) => !p.answered && charges(p.amount) === 1);
-    await waitFor(`payment_recovered for ${unanswered.length} payments charged without an answer (seed ${seed})`, 60000, async () => {
-      const seen = new Set(events().filter((e) => e.data?.outcome && e.data.outcome !== 'unknown').map((e) => e.reference));
-      return unanswered.every((p) => seen.has(p.reference)) ? true : undefined;
-    });
-    await waitFor('no pending or queued entries left in the shared journal', 30000, async () => {
-      const { rows } = await pool!.query<{ n: number }>("SELECT count(*)::int AS n FROM pos_payments_journal WHERE state IN ('pending', 'queued')");
-      return rows[0]!.n === 0 ? true : undefined;
-    });
+    // Charged, but the flow that sent it never heard: reported by payment_recovered with its real outcome. Not those
+    // the pay node had already sent on when a kill cut its flow: a payment of its own finished before the kill, or
+    // a handed-over one its standby marked heard (it marks before sending the result on).
+    const { rows: finished } = await pool!.query<{ reference: string; finished_at: Date; handoff: { heard?: boolean } | null }>(
+      "SELECT reference, finished_at, handoff FROM pos_payments_journal WHERE state = 'done'");
+    const row = new Map(finished.map((r) => [r.reference, r]));
+    const sentOnBeforeKill = (p: Payment) => {
+      const r = row.get(p.reference);
+      if (r?.handoff) return r.handoff.heard === true;
+      const kill = kills.find((k) => k >= (p.sentAt ?? 0));
+      return kill !== undefined && r !== undefined && r.finished_at.getTime() < kill;
+    };
+    const unanswered = payments.filter((p) => !p.answered && charges(p.amount) === 1 && !sentOnBeforeKill(p));
+    const reported = () => new Set(events().filter((e) => e.data?.outcome && e.data.outcome !== 'unknown').map((e) => e.reference));
+    try {
+      await waitFor(`payment_recovered for ${unanswered.length} payments charged without an answer (seed ${seed})`, 60000, async () =>
+        (unanswered.every((p) => reported().has(p.reference)) ? true : undefined));
+    } catch (err) {
+      // What the journal and the instances said of the ones missing, for the person reading the failure.
+      const missing = unanswered.filter((p) => !reported().has(p.reference)).map((p) => p.reference);
+      const { rows } = await pool!.query('SELECT reference, state, owner, handoff, result->>\'outcome\' AS outcome FROM pos_payments_journal WHERE reference = ANY($1)', [missing]);
+      const told = reds.map((r) => r.allOutput.split('\n').filter((l) => missing.some((m) => l.includes(m))).join('\n'));
+      const said = unanswered.filter((p) => missing.includes(p.reference)).map((p) => `${p.reference}: ${p.said}`).join('\n');
+      throw new Error(`${(err as Error).message}\nfirst send: ${said}\njournal: ${JSON.stringify(rows)}\nevents: ${JSON.stringify(events().filter((e) => missing.includes(e.reference ?? '')))}\nlogs:\n${told.join('\n')}`);
+    }
+    const left = async () => (await pool!.query("SELECT reference, state, owner, handoff, started_at FROM pos_payments_journal WHERE state IN ('pending', 'queued')")).rows;
+    await waitFor('no pending or queued entries left in the shared journal', 30000, async () => ((await left()).length === 0 ? true : undefined))
+      .catch(async (err: Error) => {
+        const ids = reds.map((r) => idOf(r)).join(', ');
+        throw new Error(`${err.message} (seed ${seed}; instances ${ids}):\n${JSON.stringify(await left())}`);
+      });
     // Every reference once more, alternating instances: answered from the journal, or paid if it was never sent.
     for (const [i, p] of payments.entries()) {
       let result: string = 'down';
