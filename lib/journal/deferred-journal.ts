@@ -49,9 +49,10 @@ export class DeferredJournal implements Journal {
     return this.ready?.handOff;
   }
 
-  get leaveToHolder(): Journal['leaveToHolder'] {
-    const leave = this.ready?.leaveToHolder;
-    return leave ? leave.bind(this.ready) : undefined;
+  /** Called on standby, which may come before the journal is open (the lease itself waits for it). */
+  async leaveToHolder(): Promise<number> {
+    const j = await this.whenOpen();
+    return j.leaveToHolder ? j.leaveToHolder() : 0;
   }
 
   get waitForResult(): Journal['waitForResult'] {
