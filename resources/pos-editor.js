@@ -23,10 +23,12 @@
       configType: 'pos-paymentsense',
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
-        terminals: true, notifications: true, requests: false
+        terminals: true, notifications: true, requests: false,
+        preauth: true, completion: true, release: false, verify: true
       },
       lacks: {
-        requests: 'pay at table over Connect is not built in this pack yet'
+        requests: 'pay at table over Connect is not built in this pack yet',
+        release: 'Connect documents no way to give a pre-auth back; it lapses at the card issuer'
       }
     },
     {
@@ -35,7 +37,11 @@
       configType: 'pos-dojo',
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
-        terminals: true, notifications: true, requests: true
+        terminals: true, notifications: true, requests: true,
+        preauth: true, completion: true, release: true, verify: false
+      },
+      lacks: {
+        verify: 'Dojo documents no zero-amount card check'
       },
       // The EPOS Data methods a request-in node may answer (HandleEventV1 goes to notification
       // nodes instead). A unit test keeps this list equal to the one derived from Dojo's AsyncAPI.
@@ -53,12 +59,14 @@
       configType: 'pos-modulus',
       capabilities: {
         pay: true, refund: false, cancel: false, signature: false,
-        terminals: true, notifications: true, requests: false
+        terminals: true, notifications: true, requests: false,
+        preauth: false, completion: false, release: false, verify: false
       },
       // Shown in a dialog that does not offer the provider, so nobody hunts for it.
       lacks: {
         refund: 'the Terminal Gateway documents no refund or void; refund in the Modulus portal',
         cancel: 'the Terminal Gateway documents no cancel action',
+        preauth: 'the Terminal Gateway documents sales only',
         requests: 'the gateway sends events only; it asks the EPoS nothing'
       }
     },
@@ -68,9 +76,11 @@
       configType: 'pos-sensepass',
       capabilities: {
         pay: true, refund: true, cancel: true, signature: false,
-        terminals: false, notifications: true, requests: false
+        terminals: false, notifications: true, requests: false,
+        preauth: false, completion: false, release: false, verify: false
       },
       lacks: {
+        preauth: 'SensePass documents sales and refunds only',
         terminals: 'SensePass pays on the paired device; it has no terminal list',
         requests: 'SensePass sends events only; it asks the EPoS nothing'
       }
@@ -81,7 +91,8 @@
       configType: 'pos-quickpay',
       capabilities: {
         pay: false, refund: false, cancel: false, signature: false,
-        terminals: false, notifications: true, requests: false
+        terminals: false, notifications: true, requests: false,
+        preauth: false, completion: false, release: false, verify: false
       },
       lacks: {
         pay: 'QuickPay\'s stream only reports payments; it cannot take one',

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { PosError, isPosError, isPosErrorCode } from './errors';
 import type { HandOff, Journal, JournalEntry } from './journal';
-import type { LookupResult, PaymentProvider } from './provider';
+import { capabilityOf, type LookupResult, type PaymentProvider } from './provider';
+import { Settlements, isLinked, isSettlementReference } from './settlements';
 import type { ConnectionState, Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
 
 export interface PayOptions {
@@ -26,10 +27,15 @@ const NOT_SENT = new Set(['bad_input', 'not_connected', 'unauthorized', 'capabil
 
 export function unknownResult(request: PaymentRequest, provider: PaymentResult['provider'], message: string, raw: unknown = null): PaymentResult {
   return {
-    outcome: 'unknown', approved: false, amount: request.amount, currency: request.currency, reference: request.reference,
+    kind: request.kind, outcome: 'unknown', approved: false, amount: request.amount, currency: request.currency, reference: request.reference,
     ...(request.terminalId ? { terminalId: request.terminalId } : {}),
     provider, card: {}, receipt: {}, message, raw,
   };
+}
+
+/** Every result that leaves the service says which kind of transaction it answers. */
+function withKind(result: PaymentResult, request: PaymentRequest): PaymentResult {
+  return result.kind === request.kind ? result : { ...result, kind: request.kind };
 }
 
 const ASK_A_PERSON =
@@ -66,6 +72,7 @@ export class PaymentService {
   private readonly awaitingHandOff = new Set<string>();
   /** Payments standby instances handed over, running here (kept apart: this instance's own flow may wait on the same reference). */
   private readonly handedOver = new Map<string, Promise<PaymentResult>>();
+  private readonly settlements: Settlements;
 
   constructor(
     private readonly provider: PaymentProvider,
@@ -78,6 +85,7 @@ export class PaymentService {
     this.watchEveryMs = retention.watchEveryMs ?? 5000;
     this.watchForMs = retention.watchForMs ?? 30 * 60 * 1000;
     this.drainMs = retention.drainMs ?? 2000;
+    this.settlements = new Settlements(journal, provider.name);
   }
 
   get inflightCount(): number {
@@ -90,9 +98,9 @@ export class PaymentService {
   }
 
   pay(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
-    const capability = request.kind === 'sale' ? 'pay' : 'refund';
+    const capability = capabilityOf(request.kind);
     if (!this.provider.capabilities[capability]) {
-      return Promise.reject(new PosError('capability_missing', `${this.provider.name} cannot take a ${request.kind === 'sale' ? 'payment' : 'refund'} through this pack`));
+      return Promise.reject(new PosError('capability_missing', `${this.provider.name} does not support ${capability} in this pack; nothing was sent`));
     }
     // Checked and registered synchronously so two messages with one reference can never both pass.
     const running = this.inflight.get(request.reference);
@@ -132,8 +140,10 @@ export class PaymentService {
     clearTimeout(timer);
   }
 
-  private async run(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
+  private async run(asked: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
     if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
+    // A completion or release is checked against its pre-auth (and gets its ids) before it is journalled.
+    const request = isLinked(asked) ? await this.settlements.link(asked) : asked;
     const state = this.provider.state;
     const handOff = this.journal.handOff;
     if (state.name === 'standby' && !state.paysHere && handOff) return this.handOff(request, opts, handOff);
@@ -169,7 +179,7 @@ export class PaymentService {
       this.awaitingHandOff.delete(request.reference);
     }
     switch (end.ended) {
-      case 'done': return { result: end.entry.result ?? unknownResult(request, this.provider.name, 'The result was not stored.'), duplicate: false };
+      case 'done': return { result: end.entry.result ? withKind(end.entry.result, request) : unknownResult(request, this.provider.name, 'The result was not stored.'), duplicate: false };
       case 'refused': throw new PosError(isPosErrorCode(end.code) ? end.code : 'provider_error', end.message);
       case 'not_taken': throw new PosError('standby', `this Node-RED instance is on standby and no instance holding the ${this.provider.name} ` +
         'connection took the payment in time; nothing was sent, and the same reference may be sent again');
@@ -219,7 +229,7 @@ export class PaymentService {
       }
     }
     // A known outcome is final; an unknown one is asked about again, since the provider may know by now.
-    if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') return { result: entry.result, duplicate: true };
+    if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') return { result: withKind(entry.result, entry.request), duplicate: true };
     const resolved = await this.resolvePending(entry);
     // The provider never received it and the terminal is idle: this repeat takes the payment.
     if (resolved.released && !this.closing && canSend(this.provider.state)) return this.retake(request, opts, depth + 1);
@@ -240,7 +250,13 @@ export class PaymentService {
   private async send(request: PaymentRequest, entry: JournalEntry, opts: PayOptions, refuse?: (err: PosError) => Promise<unknown>): Promise<PaymentResult> {
     let current = entry;
     let result: PaymentResult;
+    let held = false;
     try {
+      // The last step before anything is sent: the pre-auth is taken for this completion, atomically.
+      if (isLinked(request)) {
+        await this.settlements.hold(request);
+        held = true;
+      }
       result = await this.provider.pay({
         request,
         attemptId: entry.attemptId,
@@ -253,6 +269,7 @@ export class PaymentService {
     } catch (err) {
       if (this.closing) throw this.leftPending(request);
       if (isPosError(err) && NOT_SENT.has(err.code)) {
+        if (held) await this.settlements.abandon(request);
         await (refuse ? refuse(err) : this.journal.release(current));
         throw err;
       }
@@ -261,7 +278,9 @@ export class PaymentService {
     }
     // A stop cut the payment off: it stays pending and is asked about after the restart.
     if (this.closing && result.outcome === 'unknown') throw this.leftPending(request);
+    result = withKind(result, request);
     await this.record(current, result);
+    if (held) await this.concludeSettlement(request, result);
     this.sweep();
     return result;
   }
@@ -269,6 +288,17 @@ export class PaymentService {
   private leftPending(request: PaymentRequest): PosError {
     return new PosError('closed', `Node-RED stopped while payment ${request.reference} was running; it stays in the journal and its result ` +
       'is reported (payment_recovered) once the connection is back');
+  }
+
+  /** The pre-auth a completion or release holds follows its result; a failure here is logged, the result still goes out. */
+  private async concludeSettlement(request: PaymentRequest, result: PaymentResult | 'released'): Promise<void> {
+    try {
+      if (result === 'released') await this.settlements.abandon(request);
+      else await this.settlements.conclude(request, result);
+    } catch (err) {
+      this.logger.warn(`payment ${request.reference}: the pre-auth ${request.originalReference} could not be marked (${(err as Error).message}); ` +
+        'it stays held, so it is never settled twice');
+    }
   }
 
   /** Records a result; one that cannot be written still reaches the flow, and the journal catches up. */
@@ -303,11 +333,14 @@ export class PaymentService {
   async resolvePending(entry: JournalEntry): Promise<{ result: PaymentResult; released?: true; running?: true }> {
     const found = await this.ask(entry);
     if (found.found === 'result') {
-      await this.record(entry, found.result);
-      return { result: found.result };
+      const result = withKind(found.result, entry.request);
+      await this.record(entry, result);
+      if (isLinked(entry.request)) await this.concludeSettlement(entry.request, result);
+      return { result };
     }
     if (found.found === 'nothing' && await this.terminalIdle(entry.request)) {
       await this.journal.release(entry);
+      if (isLinked(entry.request)) await this.concludeSettlement(entry.request, 'released');
       return {
         released: true,
         result: unknownResult(entry.request, this.provider.name, `${this.provider.name} has no record of this payment and the terminal is idle: ` +
@@ -319,7 +352,7 @@ export class PaymentService {
         'Its result is reported (payment_recovered) when it finishes; sending the same reference again also gets it then.') };
     }
     // Still unknown: an earlier unknown answer stands as it was; a pending entry records one.
-    if (entry.state === 'done' && entry.result) return { result: entry.result };
+    if (entry.state === 'done' && entry.result) return { result: withKind(entry.result, entry.request) };
     const result = unknownResult(entry.request, this.provider.name,
       found.found === 'nothing' ? `${this.provider.name} has no record of this payment, but its terminal could not be seen idle, so it may still be running. ${ASK_A_PERSON}`
       : `The result of this payment was lost and ${this.provider.name} cannot be asked (${found.reason}). ${ASK_A_PERSON}`);
@@ -329,7 +362,10 @@ export class PaymentService {
 
   /** Every reference a previous run (or, shared, a dead instance) left pending: asked about and reported once. */
   async recoverPending(): Promise<void> {
-    for (const entry of await this.journal.recoverable()) {
+    const entries = await this.journal.recoverable();
+    // Settlement entries are the journal's own, never sent: judged once their completions are resolved.
+    const settlements = entries.filter((e) => isSettlementReference(e.reference));
+    for (const entry of entries.filter((e) => !isSettlementReference(e.reference))) {
       if (this.closing) {
         this.journal.handBack?.(entry);
         continue;
@@ -352,6 +388,16 @@ export class PaymentService {
       } finally {
         if (!awaitedHere) this.inflight.delete(entry.reference);
       }
+    }
+    for (const entry of settlements) {
+      if (this.closing) {
+        this.journal.handBack?.(entry);
+        continue;
+      }
+      await this.settlements.reconcile(entry).catch((err: Error) => {
+        this.journal.handBack?.(entry);
+        this.logger.warn(`could not check the settlement of pre-auth ${entry.reference.slice(9)}: ${err.message}`);
+      });
     }
   }
 
@@ -409,7 +455,8 @@ export function canSend(state: ConnectionState): boolean {
 }
 
 function assertSameRequest(request: PaymentRequest, prior: PaymentRequest): void {
-  if (prior.kind !== request.kind || prior.amount !== request.amount || prior.currency !== request.currency) {
+  if (prior.kind !== request.kind || prior.amount !== request.amount || prior.currency !== request.currency ||
+    prior.originalReference !== request.originalReference) {
     throw new PosError('bad_input',
       `reference "${request.reference}" was already used for a ${prior.kind} of ${prior.amount} ${prior.currency}; use a new reference for a different payment`);
   }

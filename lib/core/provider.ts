@@ -2,7 +2,7 @@
 // decide behaviour: they ask `capabilities`, so a new provider is an adapter plus an entry.
 
 import type { RequestServer } from './inbound';
-import type { ConnectionState, NotificationEvent, PaymentRequest, PaymentResult, ProgressEvent, ProviderName, Terminal } from './types';
+import type { ConnectionState, NotificationEvent, PaymentKind, PaymentRequest, PaymentResult, ProgressEvent, ProviderName, Terminal } from './types';
 
 export interface Capabilities {
   pay: boolean;
@@ -12,9 +12,19 @@ export interface Capabilities {
   terminals: boolean;
   notifications: boolean;
   requests: boolean;
+  /** Transaction kinds beyond sale and refund (DESIGN.md "Transaction kinds"). */
+  preauth: boolean;
+  completion: boolean;
+  release: boolean;
+  verify: boolean;
 }
 
 export type Capability = keyof Capabilities;
+
+/** The capability a transaction kind needs. */
+export function capabilityOf(kind: PaymentKind): Capability {
+  return kind === 'sale' ? 'pay' : kind;
+}
 
 /** Per-attempt data the journal keeps before anything is sent, so the attempt can be asked about later. */
 export interface PaymentAttempt {

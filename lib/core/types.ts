@@ -8,9 +8,35 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export type TerminalStatus = 'available' | 'busy' | 'offline' | 'unknown';
 
+/**
+ * Transaction kinds (DESIGN.md "Transaction kinds"). `sale` and `refund` every paying provider
+ * has; the others only where `Capabilities` says so. `completion` and `release` act on an
+ * earlier approved `preauth`, named by `originalReference`.
+ */
+export const PAYMENT_KINDS = ['sale', 'refund', 'preauth', 'completion', 'release', 'verify'] as const;
+export type PaymentKind = (typeof PAYMENT_KINDS)[number];
+
+/** The kinds that act on an earlier pre-auth rather than on a card. */
+export const LINKED_KINDS: readonly PaymentKind[] = ['completion', 'release'];
+
+/**
+ * What a completion or release needs of its pre-auth, copied from the journal by the pack
+ * (never from the flow), so the flow only ever names the pre-auth by its reference.
+ */
+export interface OriginalPayment {
+  reference: string;
+  amount: number;
+  currency: string;
+  terminalId?: string;
+  transactionId?: string;
+  authCode?: string;
+  /** What the adapter noted while the pre-auth ran (Dojo: its payment intent id). */
+  notes?: Record<string, unknown>;
+}
+
 /** What a flow asks for; already validated (see request.ts). */
 export interface PaymentRequest {
-  kind: 'sale' | 'refund';
+  kind: PaymentKind;
   amount: number;
   currency: string;
   reference: string;
@@ -19,6 +45,10 @@ export interface PaymentRequest {
   cashback?: number;
   /** Provider-specific fields passed through untouched. */
   options?: Record<string, unknown>;
+  /** completion / release: the reference of the pre-auth acted on. */
+  originalReference?: string;
+  /** completion / release: filled from the journal before the request is journalled itself. */
+  original?: OriginalPayment;
 }
 
 export interface CardDetails {
@@ -29,6 +59,11 @@ export interface CardDetails {
 }
 
 export interface PaymentResult {
+  /**
+   * The kind of the request this answers. Adapters may leave it out: the payment service sets
+   * it on every result that reaches a flow, a journal or a payment_recovered event.
+   */
+  kind?: PaymentKind;
   outcome: Outcome;
   approved: boolean;
   amount: number;

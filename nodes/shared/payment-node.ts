@@ -3,6 +3,7 @@
 
 import { PosError } from '../../lib/core/errors';
 import { formatMinor } from '../../lib/core/money';
+import { capabilityOf } from '../../lib/core/provider';
 import { parsePaymentRequest, parseReference } from '../../lib/core/request';
 import type { PaymentRequest, ProgressEvent } from '../../lib/core/types';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './flow-node';
@@ -16,10 +17,20 @@ export interface PaymentNodeConfig extends FlowNodeConfig {
 
 const DEFAULT_TIMEOUT_S = 180;
 
+/** What the node shows while a transaction of each kind runs. */
+const STATUS_OF: Readonly<Record<PaymentRequest['kind'], string>> = {
+  sale: 'status.paying',
+  refund: 'status.refunding',
+  preauth: 'status.preauthorising',
+  completion: 'status.completing',
+  release: 'status.releasing',
+  verify: 'status.verifying',
+};
+
 const ACTIONS = ['cancel', 'accept-signature', 'reject-signature'] as const;
 type Action = (typeof ACTIONS)[number];
 
-export function paymentNode(RED: RedApi, kind: PaymentRequest['kind']) {
+export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
   return function (this: Node, config: PaymentNodeConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -44,14 +55,16 @@ export function paymentNode(RED: RedApi, kind: PaymentRequest['kind']) {
         }
         return act(msg.action as Action, msg);
       }
-      const connection = binding.require(kind === 'sale' ? 'pay' : 'refund');
+      binding.require(kind === 'sale' ? 'pay' : 'refund');
       const request = parsePaymentRequest(kind, msg.payload, {
         ...(config.terminalId ? { terminalId: config.terminalId } : {}),
         ...(config.currency ? { currency: config.currency } : {}),
         ...(msg._msgid ? { reference: msg._msgid } : {}),
       });
+      // A kind the provider lacks is refused here, before the journal or the provider hears of it.
+      const connection = binding.require(capabilityOf(request.kind));
       const timeout = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
-      binding.show(textStatus(RED, kind === 'sale' ? 'status.paying' : 'status.refunding', { amount: formatMinor(request.amount, request.currency) }));
+      binding.show(textStatus(RED, STATUS_OF[request.kind], { amount: formatMinor(request.amount, request.currency), reference: request.originalReference ?? '' }));
       const onProgress = (event: ProgressEvent) => {
         binding.show(progressStatus(RED, event.event, event.message));
         const progress = RED.util.cloneMessage(msg);

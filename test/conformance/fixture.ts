@@ -134,8 +134,8 @@ function notOffered(c: Conformance, capability: Capability): void {
   });
 }
 
-const RESULT_KEYS = ['outcome', 'approved', 'amount', 'currency', 'reference', 'terminalId', 'provider', 'transactionId', 'authCode', 'card', 'receipt', 'message', 'raw'];
-const RESULT_REQUIRED = ['outcome', 'approved', 'amount', 'currency', 'reference', 'provider', 'card', 'receipt', 'message', 'raw'];
+const RESULT_KEYS = ['kind', 'outcome', 'approved', 'amount', 'currency', 'reference', 'terminalId', 'provider', 'transactionId', 'authCode', 'card', 'receipt', 'message', 'raw'];
+const RESULT_REQUIRED = ['kind', 'outcome', 'approved', 'amount', 'currency', 'reference', 'provider', 'card', 'receipt', 'message', 'raw'];
 const CARD_KEYS = ['scheme', 'last4', 'entryMode', 'verification'];
 const PROGRESS_KEYS = ['reference', 'terminalId', 'provider', 'event', 'message', 'raw'];
 const PROGRESS_REQUIRED = ['reference', 'provider', 'event', 'message', 'raw'];
@@ -150,9 +150,12 @@ function keysWithin(value: Record<string, unknown>, allowed: string[], required:
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** DESIGN.md "Messages": the result on output 1. */
-export function assertResult(r: Record<string, any>, expected: { outcome: string; amount: number; currency: string; reference: string; provider: string; terminalId?: string }): void {
+export function assertResult(r: Record<string, any>, expected: { outcome: string; amount: number; currency: string; reference: string; provider: string; terminalId?: string; kind?: string }): void {
   assert.ok(isPlainObject(r), 'the result is an object');
   keysWithin(r, RESULT_KEYS, RESULT_REQUIRED, 'result');
+  // Every result says which kind of transaction it answers (DESIGN.md "Transaction kinds").
+  if (expected.kind !== undefined) assert.equal(r.kind, expected.kind);
+  else assert.ok(r.kind === 'sale' || r.kind === 'refund', `kind ${r.kind} is sale or refund`);
   assert.equal(r.outcome, expected.outcome, `outcome (message: ${r.message})`);
   assert.equal(r.approved, expected.outcome === 'approved');
   assert.ok(Number.isSafeInteger(r.amount), `amount ${r.amount} is an integer in minor units`);

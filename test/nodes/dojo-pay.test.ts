@@ -50,7 +50,7 @@ describe('pay, refund, terminals and notifications with Dojo (simulator)', funct
     const msg = await send('pay', { payload: { amount: 1250, currency: 'GBP', reference: 'D-1' } }, results);
     const r = msg.payload;
     assert.equal(msg.topic, 'approved');
-    assert.deepEqual(Object.keys(r).sort(), ['amount', 'approved', 'authCode', 'card', 'currency', 'message', 'outcome', 'provider', 'raw', 'receipt', 'reference', 'terminalId', 'transactionId'].sort());
+    assert.deepEqual(Object.keys(r).sort(), ['amount', 'approved', 'authCode', 'card', 'currency', 'kind', 'message', 'outcome', 'provider', 'raw', 'receipt', 'reference', 'terminalId', 'transactionId'].sort());
     assert.equal(r.provider, 'dojo');
     assert.equal(r.approved, true);
     assert.equal(r.amount, 1250);

@@ -42,7 +42,7 @@ describe('pos-pay and pos-refund with Paymentsense (simulator)', function () {
     const msg = await pay('pay', { amount: 1250, currency: 'GBP', reference: 'A-1' }, results);
     const r = msg.payload;
     assert.equal(msg.topic, 'approved');
-    assert.deepEqual(Object.keys(r).sort(), ['amount', 'approved', 'authCode', 'card', 'currency', 'message', 'outcome', 'provider', 'raw', 'receipt', 'reference', 'terminalId', 'transactionId'].sort());
+    assert.deepEqual(Object.keys(r).sort(), ['amount', 'approved', 'authCode', 'card', 'currency', 'kind', 'message', 'outcome', 'provider', 'raw', 'receipt', 'reference', 'terminalId', 'transactionId'].sort());
     assert.equal(r.outcome, 'approved');
     assert.equal(r.approved, true);
     assert.equal(r.amount, 1250);

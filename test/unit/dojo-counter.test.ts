@@ -356,7 +356,8 @@ describe('dojo pay at counter (against the Dojo simulator)', function () {
     for (const bad of [{ apiKey: '' }, { softwareHouseId: ' ' }, { url: 'ftp://x' }, { apiKey: 'sk_sandbox_x\r\nX-Evil: 1' }]) {
       assert.throws(() => new DojoProvider({ ...base, ...bad }), (e: unknown) => e instanceof PosError && e.code === 'bad_input', JSON.stringify(bad));
     }
-    assert.deepEqual(new DojoProvider(base).capabilities, { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true });
+    assert.deepEqual(new DojoProvider(base).capabilities, { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
+      preauth: true, completion: true, release: true, verify: false });
   });
 });
 

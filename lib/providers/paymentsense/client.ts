@@ -35,6 +35,8 @@ interface ActivePayment {
 
 const CAPABILITIES: Capabilities = {
   pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
+  // preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
+  preauth: true, completion: true, release: false, verify: true,
 };
 
 /** Methods Connect may use for its keepalive if it is JSON-RPC rather than a ping frame [inferred]. */

@@ -27,7 +27,8 @@ async function start(): Promise<SimulatorHandle> {
 export const dojoEntry: ConformanceEntry = {
   provider: 'dojo',
   configType: 'pos-dojo',
-  capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true },
+  capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
+    preauth: true, completion: true, release: true, verify: false },
   nodeModules: dojoNodes,
   start,
   terminalId: 'tm_sim_counter_1',
