@@ -11,7 +11,8 @@ import { ReconnectingSocket } from '../../core/socket';
 import { type ConnectionState, type Logger, type NotificationEvent, type PaymentRequest, type PaymentResult, type Terminal, silentLogger } from '../../core/types';
 import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction } from './mapping';
 import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
-import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams, type WireTransactionRequest } from './wire';
+import { methodOf, terminalOf, transactionParams } from './kinds';
+import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams } from './wire';
 import { Listeners } from '../../core/listeners';
 
 export interface PaymentsenseOptions extends PaymentsenseEndpoint {
@@ -130,18 +131,10 @@ export class PaymentsenseProvider implements PaymentProvider {
 
   async pay(attempt: PaymentAttempt): Promise<PaymentResult> {
     const { request } = attempt;
-    const tid = request.terminalId;
+    const tid = terminalOf(request);
     if (!tid) throw new PosError('bad_input', 'terminalId is required for Paymentsense: set it on the node or in msg.payload.terminalId (the terminals node lists them)');
-    const method = request.kind === 'sale' ? METHOD.sale : METHOD.refund;
-    const params: WireTransactionRequest = {
-      ...(request.options ?? {}),
-      tid,
-      requestId: attempt.attemptId,
-      amount: request.amount,
-      currency: request.currency,
-      ...(request.cashback ? { amountCashback: request.cashback } : {}),
-      ...(request.tip ? { amountGratuity: request.tip } : {}),
-    };
+    const method = methodOf(request.kind);
+    const params = transactionParams(request, tid, attempt.attemptId);
     this.active.set(request.reference, { attempt, tid });
     try {
       const answer = await this.peer.request(method, params, { timeoutMs: Math.max(1, attempt.deadline - Date.now()) });
@@ -195,8 +188,9 @@ export class PaymentsenseProvider implements PaymentProvider {
   async lookup(attempt: { request: PaymentRequest; attemptId: string }): Promise<LookupResult> {
     if (this.socket.state.name !== 'connected') return { found: 'cannot_ask', reason: 'not connected' };
     try {
+      const tid = terminalOf(attempt.request);
       const answer = await this.peer.request(METHOD.transactionDetails, {
-        ...(attempt.request.terminalId ? { tid: attempt.request.terminalId } : {}),
+        ...(tid ? { tid } : {}),
         requestId: attempt.attemptId,
       });
       return { found: 'result', result: this.toResult(answer, attempt.request) };

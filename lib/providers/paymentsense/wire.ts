@@ -22,6 +22,11 @@ export const METHOD = {
   cancelTransaction: 'cancelTransaction',
   sale: 'sale',
   refund: 'refund',
+  /** Perform Transaction methods added in v1 [doc]; request fields as REST v2 preAuthRequest / completionRequest [related: REST]. */
+  preAuth: 'preAuth',
+  completion: 'completion',
+  /** A zero-value card check [doc: "transaction type"; the method name is inferred]; REST v2 sends only the currency. */
+  accountVerification: 'accountVerification',
   /** Connect -> EPoS notification carrying one progress value [inferred name]. */
   transactionNotification: 'transactionNotification',
   /** Connect -> EPoS request during a transaction; answered { accepted } [inferred name]. */
@@ -62,8 +67,13 @@ export interface WireTransactionRequest {
   tid: string;
   /** Client-chosen UUID so the transaction can be asked about after a lost connection [inferred]. */
   requestId?: string;
-  amount: number;
+  /** Left out of an account verification (REST accountVerificationRequest has none). */
+  amount?: number;
   currency: string;
+  /** Completion only: the pre-auth's auth code [doc]. */
+  authCode?: string;
+  /** Completion only (Ingenico): the sum of the pre-auths being completed [related: REST]. */
+  amountPreAuthorisedTotal?: number;
   amountCashback?: number;
   amountGratuity?: number;
   cardholderNotPresent?: boolean;

@@ -4,7 +4,7 @@
 import { METHOD, type WireTerminal, type WireTransaction } from '../../providers/paymentsense/wire';
 import { DEFERRED, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFault, type IncomingRequest, type RpcPeer } from './rpc';
 import type { TerminalPool } from './terminals';
-import type { TransactionEngine, TransactionOrder } from './transactions';
+import type { TransactionEngine, TransactionMethod, TransactionOrder } from './transactions';
 
 const CURRENCIES = ['GBP', 'EUR'];
 /** REST v2 limits (protocol notes 3.2). */
@@ -22,6 +22,9 @@ export class PacMethods {
         return this.terminalDetails(req.params);
       case METHOD.sale:
       case METHOD.refund:
+      case METHOD.preAuth:
+      case METHOD.completion:
+      case METHOD.accountVerification:
         this.engine.begin(peer, req.id, this.order(req.method, req.params));
         return DEFERRED;
       case METHOD.cancelTransaction: {
@@ -55,13 +58,16 @@ export class PacMethods {
     return this.engine.details(tid, requestId);
   }
 
-  private order(kind: 'sale' | 'refund', params: unknown): TransactionOrder {
+  private order(kind: TransactionMethod, params: unknown): TransactionOrder {
     const p = object(params);
     const tid = p.tid;
     if (typeof tid !== 'string' || tid === '') throw invalid('tid is required');
     this.knownTerminal(tid);
-    const amount = p.amount;
-    if (!Number.isSafeInteger(amount) || (amount as number) < 1 || (amount as number) > MAX_AMOUNT) {
+    // An account verification is a zero-value check: REST's accountVerificationRequest has no amount.
+    const verification = kind === 'accountVerification';
+    const amount = verification ? (p.amount ?? 0) : p.amount;
+    if (verification && amount !== 0) throw invalid('amount is not accepted on an accountVerification (it checks the card without charging it)');
+    if (!verification && (!Number.isSafeInteger(amount) || (amount as number) < 1 || (amount as number) > MAX_AMOUNT)) {
       throw invalid(`amount must be an integer number of minor units from 1 to ${MAX_AMOUNT}`);
     }
     const currency = p.currency;
@@ -76,6 +82,15 @@ export class PacMethods {
       order.amountCashback = minorUnits(p.amountCashback, 'amountCashback', MAX_CASHBACK);
     }
     if (p.amountGratuity !== undefined) order.amountGratuity = minorUnits(p.amountGratuity, 'amountGratuity', MAX_AMOUNT);
+    // authCode and amountPreAuthorisedTotal: "required for completion transactions and not accepted for any other" [related: REST].
+    if (kind === 'completion') {
+      const authCode = optionalString(p, 'authCode');
+      if (authCode === undefined) throw invalid('authCode is required on a completion: the auth code of the pre-auth');
+      order.authCode = authCode;
+      if (p.amountPreAuthorisedTotal !== undefined) order.amountPreAuthorisedTotal = minorUnits(p.amountPreAuthorisedTotal, 'amountPreAuthorisedTotal', MAX_AMOUNT);
+    } else if (p.authCode !== undefined || p.amountPreAuthorisedTotal !== undefined) {
+      throw invalid('authCode and amountPreAuthorisedTotal are only accepted on a completion');
+    }
     return order;
   }
 

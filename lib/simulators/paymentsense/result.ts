@@ -4,11 +4,17 @@
 import { randomInt } from 'node:crypto';
 import type { WireReceiptLine, WireTransaction } from '../../providers/paymentsense/wire';
 import { RESULT_MESSAGES, type CardProfile, type TransactionResult } from './scenario';
+import type { TransactionMethod } from './transactions';
+
+/** REST v2 transactionType of each method [related: REST]. */
+const TRANSACTION_TYPE: Readonly<Record<TransactionMethod, string>> = {
+  sale: 'SALE', refund: 'REFUND', preAuth: 'PRE_AUTH', completion: 'COMPLETION', accountVerification: 'ACCOUNT_VERIFICATION',
+};
 
 export interface ResultInput {
   requestId: string;
   tid: string;
-  kind: 'sale' | 'refund';
+  kind: TransactionMethod;
   amount: number;
   currency: string;
   amountCashback: number;
@@ -30,7 +36,7 @@ export function buildTransaction(input: ResultInput): WireTransaction {
     requestId: input.requestId,
     tid: input.tid,
     transactionResult: input.result,
-    transactionType: input.kind === 'sale' ? 'SALE' : 'REFUND',
+    transactionType: TRANSACTION_TYPE[input.kind],
     transactionId: input.transactionId,
     transactionNumber: String(input.transactionNumber).padStart(4, '0'),
     transactionTime: localIsoSeconds(input.at),

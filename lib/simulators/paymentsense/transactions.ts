@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { APP_ERROR, METHOD, type WireTransaction } from '../../providers/paymentsense/wire';
 import { Clock } from './clock';
+import { PreAuthBook } from './preauths';
 import { buildTransaction } from './result';
 import { RpcFault, type RpcPeer } from './rpc';
 import {
@@ -14,11 +15,14 @@ import {
 } from './scenario';
 import type { TerminalPool } from './terminals';
 
+/** The Perform Transaction methods the simulator runs (wire.ts METHOD names). */
+export type TransactionMethod = 'sale' | 'refund' | 'preAuth' | 'completion' | 'accountVerification';
+
 export interface LedgerEntry {
   requestId: string;
   rpcId: string | number;
   tid: string;
-  method: 'sale' | 'refund';
+  method: TransactionMethod;
   amount: number;
   currency: string;
   amountCashback?: number;
@@ -29,15 +33,18 @@ export interface LedgerEntry {
   at: number;
 }
 
-/** A sale/refund request after validation (see methods.ts). */
+/** A Perform Transaction request after validation (see methods.ts). */
 export interface TransactionOrder {
-  kind: 'sale' | 'refund';
+  kind: TransactionMethod;
   tid: string;
   requestId?: string;
   amount: number;
   currency: string;
   amountCashback?: number;
   amountGratuity?: number;
+  /** Completion: the pre-auth it completes, and the total the EPoS says was pre-authorised. */
+  authCode?: string;
+  amountPreAuthorisedTotal?: number;
 }
 
 export interface EngineOptions {
@@ -65,6 +72,8 @@ const MAX_KEPT_RESULTS = 10_000;
 
 export class TransactionEngine {
   readonly ledger: LedgerEntry[] = [];
+  /** Approved pre-auths, found again by the auth code a completion sends. */
+  readonly preAuths = new PreAuthBook();
   private readonly running = new Map<string, Running>();
   private readonly finished = new Map<string, WireTransaction>();
   private readonly droppedOnce = new Set<string>();
@@ -82,6 +91,8 @@ export class TransactionEngine {
     if (this.running.has(requestId)) {
       throw new RpcFault(APP_ERROR.transactionInProgress, `Transaction ${requestId} is already in progress`);
     }
+    // A completion holds its pre-auth from here (checked by the acquirer, -32602 when it cannot).
+    if (order.kind === 'completion') this.preAuths.reserve(order.authCode as string, order.amount, order.currency, order.amountPreAuthorisedTotal, requestId);
     const entry: LedgerEntry = {
       requestId, rpcId, tid: order.tid, method: order.kind, amount: order.amount, currency: order.currency, at: Date.now(),
     };
@@ -233,6 +244,10 @@ export class TransactionEngine {
     });
     this.running.delete(tx.requestId);
     this.keep(tx.requestId, wire);
+    if (tx.order.kind === 'preAuth' && result === 'SUCCESSFUL' && wire.authCode) {
+      this.preAuths.record(wire.authCode, tx.order.tid, tx.order.amount, tx.order.currency);
+    }
+    if (tx.order.kind === 'completion') this.preAuths.settle(tx.order.authCode as string, tx.requestId, result === 'SUCCESSFUL');
     tx.entry.result = result;
     // Free the terminal before answering so a till reacting to the result can use it at once.
     this.pool.release(tx.order.tid, tx.requestId);
