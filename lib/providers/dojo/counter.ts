@@ -11,6 +11,7 @@ import {
   intentEnding, isFinalStatus, mapIntentResult, mapRefundResult, mapSessionResult, mapTerminal,
   notificationProgress, statusProgress,
 } from './mapping';
+import { lookupSettlement, settle } from './manual-capture';
 import { dojoStatus, type DojoPaymentIntent, type DojoRest, type DojoTerminalSession, type TerminalSessionBody } from './rest';
 
 export type RefundMode = 'online' | 'matched' | 'unlinked';
@@ -110,8 +111,13 @@ export class DojoCounter {
     const run: Running = { attempt, cancelWanted: false };
     this.running.set(reference, run);
     try {
-      if (attempt.request.kind === 'sale') return await this.sale(run);
-      return await this.refund(run);
+      switch (attempt.request.kind) {
+        // A pre-auth is a sale whose intent is captured later (captureMode Manual).
+        case 'sale': case 'preauth': return await this.sale(run);
+        case 'refund': return await this.refund(run);
+        case 'completion': case 'release': return await settle(this.rest, attempt);
+        default: throw new PosError('capability_missing', `dojo does not support ${attempt.request.kind} in this pack; nothing was sent`);
+      }
     } finally {
       this.running.delete(reference);
     }
@@ -186,6 +192,7 @@ export class DojoCounter {
     const creation = refused(this.rest.createPaymentIntent({
       captureMode: 'Auto',
       ...options,
+      ...(request.kind === 'preauth' ? { captureMode: 'Manual' as const } : {}),
       amount: money(request.amount),
       reference: request.reference,
       ...(request.tip ? { tipsAmount: money(request.tip) } : {}),
@@ -281,7 +288,7 @@ export class DojoCounter {
       this.report(run, session, seen);
       if (isFinalStatus(session.status)) {
         // Under Auto capture, Authorized is usually a step on the way to Captured: give it a few reads.
-        const manual = attempt.request.options?.captureMode === 'Manual';
+        const manual = attempt.request.kind === 'preauth' || attempt.request.options?.captureMode === 'Manual';
         const awaitCapture = session.status === 'Authorized' && !manual && authorizedPolls < this.authorizedGracePolls && Date.now() < attempt.deadline;
         if (!awaitCapture) break;
         authorizedPolls += 1;
@@ -374,6 +381,7 @@ export class DojoCounter {
 
   private async lookupOnce(record: AttemptRecord): Promise<LookupResult> {
     const { request } = record;
+    if (request.kind === 'completion' || request.kind === 'release') return lookupSettlement(this.rest, record);
     const notes = record.notes ?? {};
     const sessionId = str(notes.terminalSessionId);
     const intentId = str(notes.paymentIntentId);

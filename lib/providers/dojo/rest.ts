@@ -77,6 +77,13 @@ export interface DojoTerminal { id: string; properties?: { tid?: string }; statu
 
 export interface DojoRefund { refundId?: string | null; paymentIntentId?: string | null; [k: string]: unknown }
 
+/** Capture and Reversal [spec]: both `{ message, <id> }`. */
+export interface DojoCapture { message?: string | null; captureId?: string | null; [k: string]: unknown }
+export interface DojoReversal { message?: string | null; reversalId?: string | null; [k: string]: unknown }
+
+/** CreateCaptureRequest [spec]: plain integers in the intent's currency, not Money. */
+export interface CreateCaptureBody { amount: number; tipsAmount?: number }
+
 export interface DojoPaged<T> { data?: T[] | null; before?: string | null; after?: string | null }
 
 export interface DojoProblem {
@@ -249,6 +256,25 @@ export class DojoRest {
     });
     if (!refund || typeof refund !== 'object') throw this.malformed('refund the payment', 'is not an object');
     return refund as DojoRefund;
+  }
+
+  /** Captures an Authorized (Manual) payment intent, in full or in part [spec]. */
+  async createCapture(intentId: string, body: CreateCaptureBody): Promise<DojoCapture> {
+    const capture = await this.call({
+      what: 'capture the payment', method: 'POST', path: `/payment-intents/${seg(intentId)}/captures`, body,
+      request: 'CreateCaptureRequest', response: 'Capture', subject: `the payment intent ${intentId}`,
+    });
+    if (!capture || typeof capture !== 'object') throw this.malformed('capture the payment', 'is not an object');
+    return capture as DojoCapture;
+  }
+
+  /** Reverses a payment intent: an authorisation is given back without being captured [spec]. No body. */
+  async createReversal(intentId: string): Promise<DojoReversal> {
+    const reversal = await this.call({
+      what: 'reverse the payment', method: 'POST', path: `/payment-intents/${seg(intentId)}/reversal`, response: 'Reversal', subject: `the payment intent ${intentId}`,
+    });
+    if (!reversal || typeof reversal !== 'object') throw this.malformed('reverse the payment', 'is not an object');
+    return reversal as DojoReversal;
   }
 
   async getRefund(refundId: string): Promise<DojoRefund> {

@@ -9,8 +9,8 @@ import derived from './schemas.generated.json';
 export interface DojoMethodInfo { readonly method: string; readonly capabilities: readonly string[] }
 
 export type RestSchemaName =
-  | 'TerminalSession' | 'PaymentIntent' | 'Terminal' | 'ProblemDetails' | 'Refund'
-  | 'CreatePaymentIntentRequest' | 'CreateTerminalSessionRequest' | 'CreateRefundRequest' | 'WsIntegrationRequest';
+  | 'TerminalSession' | 'PaymentIntent' | 'Terminal' | 'ProblemDetails' | 'Refund' | 'Capture' | 'Reversal'
+  | 'CreatePaymentIntentRequest' | 'CreateTerminalSessionRequest' | 'CreateRefundRequest' | 'CreateCaptureRequest' | 'WsIntegrationRequest';
 
 type Direction = 'inbound' | 'outbound';
 interface DerivedMethod { method: string; capabilities: string[]; params: object; paramsOptional: boolean; result: object }

@@ -22,13 +22,14 @@ export class CounterSim {
   private readonly refunds: RefundDesk;
   private readonly terminals: TerminalRegistry;
   private readonly log: (line: string) => void;
+  private readonly record: (entry: CounterLedgerEntry) => void;
 
   constructor(opts: CounterSimOptions) {
     this.log = (line) => { try { opts.log(line); } catch { /* a logger must not break the simulator */ } };
     const emit = (e: CounterEvent): void => {
       try { opts.onIntentEvent(e); } catch (err) { this.log(`onIntentEvent failed: ${(err as Error)?.message ?? String(err)}`); }
     };
-    const record = (entry: CounterLedgerEntry): void => {
+    const record = this.record = (entry: CounterLedgerEntry): void => {
       this.ledger.push(entry);
       if (this.ledger.length > MAX_LEDGER) this.ledger.splice(0, this.ledger.length - MAX_LEDGER);
     };
@@ -47,7 +48,7 @@ export class CounterSim {
 
   /** A REST request already authenticated by the server. Returns undefined when the route is not one of yours (server answers 404). */
   handle(method: string, url: URL, headers: Record<string, string | string[] | undefined>, body: unknown): CounterResponse | undefined {
-    const services = { intents: this.intents, sessions: this.sessions, refunds: this.refunds, terminals: this.terminals, log: this.log };
+    const services = { intents: this.intents, sessions: this.sessions, refunds: this.refunds, terminals: this.terminals, log: this.log, record: this.record };
     return route(services, method, url, headers as Headers, body);
   }
 

@@ -10,7 +10,7 @@ import type { RefundDesk } from './refunds';
 import { searchIntents } from './search';
 import type { SessionEngine } from './sessions';
 import type { TerminalRegistry } from './terminals';
-import type { CounterResponse, Headers } from './types';
+import type { CounterLedgerEntry, CounterResponse, Headers } from './types';
 
 export interface Services {
   intents: IntentStore;
@@ -18,6 +18,8 @@ export interface Services {
   refunds: RefundDesk;
   terminals: TerminalRegistry;
   log(line: string): void;
+  /** Books captures and reversals in the ledger. */
+  record?(entry: CounterLedgerEntry): void;
 }
 
 interface Request {
@@ -86,11 +88,11 @@ const ROUTES: readonly Route[] = [
   },
   {
     pattern: ['payment-intents', ':id', 'captures'], terminalApi: false,
-    handlers: { POST: (svc, r) => capture(svc.intents, svc.intents.require(r.params[0]), r.body) },
+    handlers: { POST: (svc, r) => capture(svc.intents, svc.intents.require(r.params[0]), r.body, svc.record) },
   },
   {
     pattern: ['payment-intents', ':id', 'reversal'], terminalApi: false,
-    handlers: { POST: (svc, r) => reverse(svc.intents, svc.intents.require(r.params[0])) },
+    handlers: { POST: (svc, r) => reverse(svc.intents, svc.intents.require(r.params[0]), svc.record) },
   },
   {
     pattern: ['terminals'], terminalApi: true,

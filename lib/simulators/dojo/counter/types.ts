@@ -10,7 +10,8 @@ export interface CounterEvent {
 }
 
 export interface CounterLedgerEntry {
-  kind: 'sale' | 'refund';
+  /** capture / reversal: a lifecycle call on a Manual (pre-auth) payment intent, no terminal involved. */
+  kind: 'sale' | 'refund' | 'capture' | 'reversal';
   mode?: 'terminal' | 'matched' | 'unlinked' | 'online';
   paymentIntentId?: string;
   terminalSessionId?: string;
