@@ -21,6 +21,8 @@ export interface SimulatorHandle {
   charges(): number;
   /** Refunds the simulator's ledger holds. */
   refunds(): number;
+  /** Every transaction of any kind the simulator accepted (pre-auths, completions, ...), where it offers kinds. */
+  transactions?(): number;
   /** The credential the simulator checks; it must never leak into logs, statuses or output. */
   secret: string;
   /** Client connections the simulator holds open right now (redeploys must close them all), where it can tell. */

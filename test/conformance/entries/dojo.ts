@@ -16,6 +16,7 @@ async function start(): Promise<SimulatorHandle> {
     credentials: (id) => ({ [id]: { apiKey: DOJO_KEY } }),
     charges: () => count('sale'),
     refunds: () => count('refund'),
+    transactions: () => sim.counter.ledger.length,
     secret: DOJO_KEY,
     openConnections: () => sim.openConnections,
     ready: () => sim.waitForCapabilities(EVENT_CAPABILITIES, 5000),

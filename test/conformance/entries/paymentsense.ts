@@ -11,6 +11,7 @@ async function start(): Promise<SimulatorHandle> {
     credentials: (id) => ({ [id]: { token: TOKEN } }),
     charges: () => sim.ledger.filter((e) => e.method === 'sale').length,
     refunds: () => sim.ledger.filter((e) => e.method === 'refund').length,
+    transactions: () => sim.ledger.length,
     secret: TOKEN,
     openConnections: () => sim.connectionCount,
     stop: () => sim.stop(),
