@@ -191,6 +191,38 @@
     tip.insertAfter(row);
   }
 
+  /** msg.payload.kind values of a pay node beyond sale, as capabilities of the same names. */
+  var KINDS = ['preauth', 'completion', 'release', 'verify'];
+
+  /**
+   * For the pay node: under the provider select, which transaction kinds the selected provider
+   * offers and, for the others, why not. Follows the select as it changes.
+   */
+  function explainKinds(node) {
+    var select = $('#node-input-provider');
+    if (!select.length) return;
+    function refresh() {
+      var row = select.closest('.form-row');
+      row.siblings('.pos-kinds').remove();
+      var p = provider(select.val());
+      if (!p || !p.capabilities.pay) return;
+      var offered = ['sale'].concat(KINDS.filter(function (k) { return p.capabilities[k]; }));
+      var tip = $('<div class="form-tips pos-kinds"></div>');
+      tip.append($('<span></span>').text(translate(node, 'label.kindsOffered', 'msg.payload.kind offered by this provider:') + ' '));
+      tip.append($('<code></code>').text(offered.join(', ')));
+      KINDS.filter(function (k) { return !p.capabilities[k]; }).forEach(function (k) {
+        var why = (p.lacks && (p.lacks[k] || (k !== 'preauth' && !p.capabilities.preauth && p.lacks.preauth))) || '';
+        tip.append(document.createElement('br'));
+        tip.append($('<span></span>').text(translate(node, 'label.kindNotOffered', 'not offered:') + ' '));
+        tip.append($('<code></code>').text(k));
+        if (why) tip.append($('<span></span>').text(' (' + why + ')'));
+      });
+      tip.insertAfter(row);
+    }
+    select.off('change.pos-kinds').on('change.pos-kinds', refresh);
+    refresh();
+  }
+
   /**
    * A flow node's config-node field is required only while its provider is the selected one.
    * Used as `validate: PosPayments.configFor('paymentsense')` in every flow node.
@@ -280,6 +312,8 @@
     provider: provider,
     supports: supports,
     providersWith: providersWith,
-    prepareProviderField: prepareProviderField
+    prepareProviderField: prepareProviderField,
+    kinds: KINDS,
+    explainKinds: explainKinds
   };
 })();
