@@ -284,12 +284,18 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       assert.ok(labels.some((t) => t.trim() === l), `label ${l} in ${JSON.stringify(labels)}`);
     }
     assert.equal(await page.locator('#node-input-terminalId').getAttribute('placeholder'), 'terminal id, e.g. VCM00001SIP0');
-    assert.match(await page.locator('#dialog-form .form-tips:not(.pos-not-offered)').innerText(), /minor units/);
+    assert.match(await page.locator('#dialog-form .form-tips:not(.pos-not-offered):not(.pos-kinds)').innerText(), /minor units/);
     assert.match(await page.locator('#dialog-form .pos-not-offered').innerText(), /Not offered here:.*QuickPay.*cannot take one/s);
+    // The transaction kinds of the selected provider, and why the others are missing.
+    assert.match(await page.locator('#dialog-form .pos-kinds').innerText(), /offered by this provider: sale, preauth, completion, verify\s+not offered: release \(Connect documents no way/);
     assertTranslated(await trayTexts(), 'the pay dialog');
     // No red "invalid" marks on a correctly configured node.
     assert.deepEqual(await page.locator('#dialog-form .input-error').evaluateAll((es: any[]) => es.map((e) => e.id)), []);
     await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.pay });
+    // It follows the provider select (the change is not kept: the next test opens another dialog).
+    await page.locator('#node-input-provider').selectOption('dojo');
+    assert.match(await page.locator('#dialog-form .pos-kinds').innerText(), /sale, preauth, completion, release\s+not offered: verify \(Dojo documents no zero-amount/);
+    await page.locator('#node-input-provider').selectOption('paymentsense');
   });
 
   it('the Paymentsense config dialog shows the fields the chosen environment needs', async () => {
