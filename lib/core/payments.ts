@@ -251,12 +251,20 @@ export class PaymentService {
     let current = entry;
     let result: PaymentResult;
     let held = false;
-    try {
+    if (isLinked(request)) {
       // The last step before anything is sent: the pre-auth is taken for this completion, atomically.
-      if (isLinked(request)) {
+      // Whatever stops that (another completion has it, the journal is away), nothing was sent.
+      try {
         await this.settlements.hold(request);
         held = true;
+      } catch (err) {
+        const why = isPosError(err) ? err : new PosError('journal_unavailable', (err as Error).message);
+        await (refuse ? refuse(why) : this.journal.release(current)).catch((e: Error) =>
+          this.logger.warn(`payment ${request.reference}: could not free the reference (${e.message}); it is asked about after the next start`));
+        throw why;
       }
+    }
+    try {
       result = await this.provider.pay({
         request,
         attemptId: entry.attemptId,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PosError } from '../../lib/core/errors';
 import { MemoryJournal, type Journal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
-import { settlementReference } from '../../lib/core/settlements';
+import { isSettlementReference, settlementReference } from '../../lib/core/settlements';
 import type { PaymentRequest, PaymentResult } from '../../lib/core/types';
 import { silentLogger } from '../../lib/core/types';
 import { FileJournal } from '../../lib/journal/file-journal';
@@ -161,6 +161,19 @@ for (const store of stores()) {
       assert.equal(await journal.get(settlementReference('p-9')), undefined);
       provider.behaviour = async (a) => result(a.request, 'approved');
       assert.equal((await pay(req('completion', 'p-9-c2', 5000, { originalReference: 'p-9' }))).result.outcome, 'approved');
+    });
+
+    it('a journal that cannot take the pre-auth refuses the completion: nothing sent, its reference free again', async () => {
+      await pay(req('preauth', 'p-j', 1000));
+      const real = journal.claim.bind(journal);
+      journal.claim = async (r, attemptId) => {
+        if (isSettlementReference(r.reference)) throw new PosError('journal_unavailable', 'the disk is full');
+        return real(r, attemptId);
+      };
+      const err = await refusal(pay(req('completion', 'p-j-c', 500, { originalReference: 'p-j' })));
+      assert.equal(err.code, 'journal_unavailable');
+      assert.equal(await journal.get('p-j-c'), undefined);
+      assert.equal(provider.attempts.length, 1, 'only the pre-auth was sent');
     });
 
     it('two completions of one pre-auth at once: exactly one is sent', async () => {
