@@ -217,21 +217,18 @@ for (const store of stores()) {
 
     it('after a restart, a completion left running is looked up and settles its pre-auth', async () => {
       await pay(req('preauth', 'p-rs', 8000));
-      let finish: (r: PaymentResult) => void = () => {};
-      provider.behaviour = (a) => new Promise((resolve) => { finish = () => resolve(result(a.request, 'approved')); });
-      const running = pay(req('completion', 'p-rs-c', 8000, { originalReference: 'p-rs' })).catch(() => undefined);
+      // The terminal takes the card, but this Node-RED dies before it hears the answer.
+      provider.behaviour = () => new Promise(() => {});
+      void pay(req('completion', 'p-rs-c', 8000, { originalReference: 'p-rs' })).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 30));
-      // Node-RED stops here; the completion and its settlement stay pending in the journal.
+      // The completion and its settlement stay pending in the journal across the restart.
       journal = await store.reopen(journal);
-      finish(result(req('completion', 'p-rs-c', 8000), 'approved'));
-      await running;
       const after = new KindsProvider();
       after.lookupAnswer = () => ({ found: 'result', result: result(req('completion', 'p-rs-c', 8000), 'approved') });
       const recovered: PaymentResult[] = [];
       const restarted = new PaymentService(after, journal, silentLogger);
       restarted.onRecovered((r) => recovered.push(r));
       await restarted.recoverPending();
-      if (store.name === 'memory journal') return; // the memory journal has no restart: its first service finished it
       assert.deepEqual(recovered.map((r) => [r.reference, r.kind, r.outcome]), [['p-rs-c', 'completion', 'approved']], 'the settlement entry is not reported');
       assert.equal((await journal.get(settlementReference('p-rs')))?.state, 'done');
       const err = await refusal(restarted.pay(req('release', 'p-rs-r', 0, { originalReference: 'p-rs' }), { timeoutMs: 1000 }));
