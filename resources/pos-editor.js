@@ -24,7 +24,7 @@
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
         terminals: true, notifications: true, requests: false,
-        preauth: true, completion: true, release: false, verify: true
+        preauth: true, completion: true, release: false, verify: true, reports: true
       },
       lacks: {
         requests: 'pay at table over Connect is not built in this pack yet',
@@ -38,10 +38,11 @@
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
         terminals: true, notifications: true, requests: true,
-        preauth: true, completion: true, release: true, verify: false
+        preauth: true, completion: true, release: true, verify: false, reports: false
       },
       lacks: {
-        verify: 'Dojo documents no zero-amount card check'
+        verify: 'Dojo documents no zero-amount card check',
+        reports: 'Dojo documents no end-of-day or X/Z reports an EPoS can run on a terminal'
       },
       // The EPOS Data methods a request-in node may answer (HandleEventV1 goes to notification
       // nodes instead). A unit test keeps this list equal to the one derived from Dojo's AsyncAPI.
@@ -60,14 +61,15 @@
       capabilities: {
         pay: true, refund: false, cancel: false, signature: false,
         terminals: true, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false
+        preauth: false, completion: false, release: false, verify: false, reports: false
       },
       // Shown in a dialog that does not offer the provider, so nobody hunts for it.
       lacks: {
         refund: 'the Terminal Gateway documents no refund or void; refund in the Modulus portal',
         cancel: 'the Terminal Gateway documents no cancel action',
         preauth: 'the Terminal Gateway documents sales only',
-        requests: 'the gateway sends events only; it asks the EPoS nothing'
+        requests: 'the gateway sends events only; it asks the EPoS nothing',
+        reports: 'the Terminal Gateway prints no terminal reports (its transaction reporting is a separate REST API)'
       }
     },
     {
@@ -77,12 +79,13 @@
       capabilities: {
         pay: true, refund: true, cancel: true, signature: false,
         terminals: false, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false
+        preauth: false, completion: false, release: false, verify: false, reports: false
       },
       lacks: {
         preauth: 'SensePass documents sales and refunds only',
         terminals: 'SensePass pays on the paired device; it has no terminal list',
-        requests: 'SensePass sends events only; it asks the EPoS nothing'
+        requests: 'SensePass sends events only; it asks the EPoS nothing',
+        reports: 'SensePass has no terminal to print a report on'
       }
     },
     {
@@ -92,13 +95,14 @@
       capabilities: {
         pay: false, refund: false, cancel: false, signature: false,
         terminals: false, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false
+        preauth: false, completion: false, release: false, verify: false, reports: false
       },
       lacks: {
         pay: 'QuickPay\'s stream only reports payments; it cannot take one',
         refund: 'QuickPay\'s stream only reports payments; it cannot refund one',
         terminals: 'QuickPay\'s stream has no terminals',
-        requests: 'QuickPay\'s stream sends events only'
+        requests: 'QuickPay\'s stream sends events only',
+        reports: 'QuickPay\'s stream has no terminals'
       }
     }
   ];

@@ -2,6 +2,7 @@
 // decide behaviour: they ask `capabilities`, so a new provider is an adapter plus an entry.
 
 import type { RequestServer } from './inbound';
+import type { ReportRequest, ReportResult, ReportRun } from './report';
 import type { ConnectionState, NotificationEvent, PaymentKind, PaymentRequest, PaymentResult, ProgressEvent, ProviderName, Terminal } from './types';
 
 export interface Capabilities {
@@ -17,6 +18,8 @@ export interface Capabilities {
   completion: boolean;
   release: boolean;
   verify: boolean;
+  /** End-of-day, banking and X/Z balance reports printed by a terminal (pos-report). */
+  reports: boolean;
 }
 
 export type Capability = keyof Capabilities;
@@ -78,6 +81,8 @@ export interface PaymentProvider {
   lookup(attempt: AttemptRecord): Promise<LookupResult>;
   onState(listener: (state: ConnectionState) => void): Unsubscribe;
   onNotification(listener: (event: NotificationEvent) => void): Unsubscribe;
+  /** Runs one report on a terminal (capability `reports`). Only failures to talk reject; a terminal's TIMED_OUT is a result. */
+  runReport?(request: ReportRequest, run: ReportRun): Promise<ReportResult>;
   /** Providers that call us (capability `requests`) serve flows through this. */
   readonly requests?: RequestServer;
   /**

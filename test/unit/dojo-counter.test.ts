@@ -357,7 +357,7 @@ describe('dojo pay at counter (against the Dojo simulator)', function () {
       assert.throws(() => new DojoProvider({ ...base, ...bad }), (e: unknown) => e instanceof PosError && e.code === 'bad_input', JSON.stringify(bad));
     }
     assert.deepEqual(new DojoProvider(base).capabilities, { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
-      preauth: true, completion: true, release: true, verify: false });
+      preauth: true, completion: true, release: true, verify: false, reports: false });
   });
 });
 

@@ -49,7 +49,7 @@ describe('editor provider table (resources/pos-editor.js)', () => {
 
   it('says why a provider is not offered, for every capability a payment node needs and it lacks', () => {
     for (const p of providers) {
-      for (const capability of ['pay', 'refund', 'terminals']) {
+      for (const capability of ['pay', 'refund', 'terminals', 'reports']) {
         if (p.capabilities[capability]) continue;
         assert.ok(p.lacks?.[capability] && p.lacks[capability].length > 10, `${p.name} explains the missing ${capability}`);
       }

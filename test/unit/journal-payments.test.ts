@@ -17,7 +17,7 @@ import { FileJournal } from '../../lib/journal/file-journal';
 /** A provider whose behaviour each test scripts; it records every attempt it was given. */
 class FakeProvider implements PaymentProvider {
   readonly name = 'paymentsense' as const;
-  capabilities = { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false };
+  capabilities = { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false };
   state: ConnectionState = { name: 'connected' };
   attempts: PaymentAttempt[] = [];
   lookups = 0;

@@ -143,7 +143,7 @@ describe('modulus adapter against the simulator', function () {
       await assert.rejects(provider.pay(attempt({ options: { paymentMethod: 7 } })), code('bad_input'));
       await assert.rejects(provider.cancel('x'), code('capability_missing'));
       await assert.rejects(provider.answerSignature('x', true), code('capability_missing'));
-      assert.deepEqual(provider.capabilities, { pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false });
+      assert.deepEqual(provider.capabilities, { pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false });
       await sleep(30);
       assert.equal(sim.received.filter((f: any) => f.action === 'payment').length, 0);
     });

@@ -359,7 +359,7 @@ describe('QuickPay adapter against the simulator', function () {
 
   it('is a notification source only: every other capability is a clear error', async () => {
     const r = await rig();
-    assert.deepEqual(r.provider.capabilities, { pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false });
+    assert.deepEqual(r.provider.capabilities, { pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false });
     assert.equal(r.provider.name, 'quickpay');
     await assert.rejects(r.provider.pay(), (e: unknown) => e instanceof PosError && e.code === 'capability_missing');
     await assert.rejects(r.provider.cancel('x'), (e: unknown) => e instanceof PosError && e.code === 'capability_missing');

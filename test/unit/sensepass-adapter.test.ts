@@ -390,7 +390,7 @@ describe('sensepass adapter (against the SensePass simulator)', function () {
     assert.equal(sim.ledger.length, 1, 'never charged twice');
     await assert.rejects(c.provider.answerSignature('x', true), (e: unknown) => e instanceof PosError && e.code === 'capability_missing');
     await assert.rejects(c.provider.listTerminals(), (e: unknown) => e instanceof PosError && e.code === 'capability_missing');
-    assert.deepEqual(c.provider.capabilities, { pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false });
+    assert.deepEqual(c.provider.capabilities, { pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false });
   });
 });
 

@@ -38,7 +38,7 @@ export interface DojoOptions {
 const CAPABILITIES: Capabilities = {
   pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
   // Manual capture: a pre-auth is a Manual payment intent, then a capture or a reversal [spec]; Dojo has no zero-amount check.
-  preauth: true, completion: true, release: true, verify: false,
+  preauth: true, completion: true, release: true, verify: false, reports: false,
 };
 
 /** Header values travel verbatim; a line break or control character would break (or forge) a header. */

@@ -57,7 +57,7 @@ export interface ModulusOptions {
 const CAPABILITIES = {
   pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false,
   // The Terminal Gateway documents sales only.
-  preauth: false, completion: false, release: false, verify: false,
+  preauth: false, completion: false, release: false, verify: false, reports: false,
 } as const;
 
 /** Header values travel verbatim; a line break or control character would break (or forge) a header. */

@@ -14,6 +14,8 @@ import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
 import { methodOf, terminalOf, transactionParams } from './kinds';
 import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParams } from './wire';
 import { Listeners } from '../../core/listeners';
+import type { ReportRequest, ReportResult, ReportRun } from '../../core/report';
+import { runReport } from './report';
 
 export interface PaymentsenseOptions extends PaymentsenseEndpoint {
   verifyTls?: boolean;
@@ -37,7 +39,7 @@ interface ActivePayment {
 const CAPABILITIES: Capabilities = {
   pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
   // preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
-  preauth: true, completion: true, release: false, verify: true,
+  preauth: true, completion: true, release: false, verify: true, reports: true,
 };
 
 /** Methods Connect may use for its keepalive if it is JSON-RPC rather than a ping frame [inferred]. */
@@ -183,6 +185,17 @@ export class PaymentsenseProvider implements PaymentProvider {
       else this.logger.warn(`dropped a terminal entry Paymentsense sent: ${isWireTerminal.explain()}`);
     }
     return terminals;
+  }
+
+  /** End of day, banking, X or Z balance on one terminal (see report.ts; the wire shape is [inferred]). */
+  async runReport(request: ReportRequest, run: ReportRun): Promise<ReportResult> {
+    this.assertConnected();
+    return runReport({
+      request: (method, params, timeoutMs) => this.peer.request(method, params, { timeoutMs }),
+      onNotification: (listener) => this.onNotification(listener),
+      logger: this.logger,
+      redact: this.redact,
+    }, request, run);
   }
 
   async lookup(attempt: { request: PaymentRequest; attemptId: string }): Promise<LookupResult> {

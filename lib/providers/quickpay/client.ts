@@ -55,7 +55,7 @@ export interface QuickPayOptions {
 
 const CAPABILITIES = {
   pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false,
-  preauth: false, completion: false, release: false, verify: false,
+  preauth: false, completion: false, release: false, verify: false, reports: false,
 } as const satisfies Capabilities;
 
 const DEFAULT_PAYMENT_EVENT = 'payment.status.updated';

@@ -50,7 +50,7 @@ export interface SensePassOptions {
 const CAPABILITIES = {
   pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false,
   // SensePass documents sales and refunds only.
-  preauth: false, completion: false, release: false, verify: false,
+  preauth: false, completion: false, release: false, verify: false, reports: false,
 } as const satisfies Capabilities;
 
 /** Keys of request.options the adapter sets itself on init; everything else goes to SensePass as it is. */

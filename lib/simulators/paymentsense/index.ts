@@ -2,3 +2,4 @@ export { PaymentsenseSimulator, SIMULATOR_TOKEN, type PaymentsenseSimulatorOptio
 export type { SimFaults } from './server';
 export type { LedgerEntry } from './transactions';
 export { DEFAULT_TERMINALS, type SimTerminalConfig } from './terminals';
+export type { ReportLedgerEntry } from './reports';

@@ -2,6 +2,7 @@
 // fault switches. The pieces it wires together each do one job (server, methods, engine).
 
 import { PacMethods } from './methods';
+import { ReportEngine, type ReportLedgerEntry } from './reports';
 import { PacServer, type SimFaults } from './server';
 import { DEFAULT_TERMINALS, TerminalPool, type SimTerminalConfig } from './terminals';
 import { TransactionEngine, type LedgerEntry } from './transactions';
@@ -37,8 +38,11 @@ export class PaymentsenseSimulator {
   };
   /** Every sale/refund frame accepted, in order; the same array for the simulator's lifetime. */
   readonly ledger: LedgerEntry[];
+  /** Every report request accepted, in order. */
+  readonly reports: ReportLedgerEntry[];
 
   private readonly engine: TransactionEngine;
+  private readonly reportEngine: ReportEngine;
   private readonly server: PacServer;
   private readonly host: string;
   private started?: Promise<{ port: number; url: string }>;
@@ -59,6 +63,9 @@ export class PaymentsenseSimulator {
     });
     this.ledger = this.engine.ledger;
     const methods = new PacMethods(pool, this.engine);
+    this.reportEngine = new ReportEngine(pool, this.engine.ledger, { stepDelayMs: nonNegative(opts.stepDelayMs, 250, 'stepDelayMs'), log });
+    this.reports = this.reportEngine.ledger;
+    const reports = this.reportEngine;
     this.server = new PacServer({
       host: this.host,
       port: opts.port ?? 0,
@@ -68,7 +75,7 @@ export class PaymentsenseSimulator {
       authFailure: opts.authFailure ?? 'http-401',
       pingIntervalMs: Math.max(1, nonNegative(opts.pingIntervalMs, 20_000, 'pingIntervalMs')),
       faults: this.faults,
-      onRequest: (peer, req) => methods.handle(peer, req),
+      onRequest: (peer, req) => (reports.handles(req.method) ? reports.handle(peer, req) : methods.handle(peer, req)),
       log,
     });
   }
@@ -83,6 +90,7 @@ export class PaymentsenseSimulator {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.engine.stop();
+      this.reportEngine.stop();
       await this.server.close();
     })();
     return this.stopped;

@@ -75,6 +75,11 @@ export class TerminalPool {
     return t.transactionCount;
   }
 
+  /** Marks the terminal busy for something that is not a transaction (a report): no transaction number taken. */
+  hold(tid: string, requestId: string): void {
+    this.mustGet(tid).busyWith = requestId;
+  }
+
   release(tid: string, requestId: string): void {
     const t = this.byTid.get(tid);
     // Only the transaction that took the terminal may free it.

@@ -29,7 +29,7 @@ export const dojoEntry: ConformanceEntry = {
   provider: 'dojo',
   configType: 'pos-dojo',
   capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
-    preauth: true, completion: true, release: true, verify: false },
+    preauth: true, completion: true, release: true, verify: false, reports: false },
   nodeModules: dojoNodes,
   start,
   terminalId: 'tm_sim_counter_1',

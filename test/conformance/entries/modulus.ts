@@ -29,7 +29,7 @@ async function start(): Promise<SimulatorHandle> {
 export const modulusEntry: ConformanceEntry = {
   provider: 'modulus',
   configType: 'pos-modulus',
-  capabilities: { pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false },
+  capabilities: { pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false },
   nodeModules: [
     require('../../../nodes/pos-modulus.js'),
     require('../../../nodes/pos-pay.js'),

@@ -23,7 +23,7 @@ export const paymentsenseEntry: ConformanceEntry = {
   provider: 'paymentsense',
   configType: 'pos-paymentsense',
   capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
-    preauth: true, completion: true, release: false, verify: true },
+    preauth: true, completion: true, release: false, verify: true, reports: true },
   nodeModules: ALL_NODES,
   start,
   // Chip & PIN: follows the amount rule (other suffixes force an outcome whatever the amount).

@@ -36,7 +36,7 @@ async function start(): Promise<SimulatorHandle> {
 export const quickpayEntry: ConformanceEntry = {
   provider: 'quickpay',
   configType: 'pos-quickpay',
-  capabilities: { pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false },
+  capabilities: { pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false },
   nodeModules: [
     require('../../../nodes/pos-quickpay.js'),
     require('../../../nodes/pos-pay.js'),

@@ -27,7 +27,7 @@ async function start(): Promise<SimulatorHandle> {
 export const sensepassEntry: ConformanceEntry = {
   provider: 'sensepass',
   configType: 'pos-sensepass',
-  capabilities: { pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false },
+  capabilities: { pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false },
   nodeModules: [
     require('../../../nodes/pos-sensepass.js'),
     require('../../../nodes/pos-pay.js'),
