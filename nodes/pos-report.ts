@@ -1,0 +1,92 @@
+// Runs an end-of-day, banking, X or Z balance report on one terminal and sends what it printed.
+
+import { PosError } from '../lib/core/errors';
+import type { PaymentProvider } from '../lib/core/provider';
+import { reportRequestFrom, type ReportResult } from '../lib/core/report';
+import type { ConnectionState } from '../lib/core/types';
+import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
+import type { DoneFunction, Node, NodeMessage, NodeStatus, RedApi, SendFunction } from './shared/red';
+
+/** A report prints on paper and may ask the bank for totals: it takes longer than a terminal list. */
+const DEFAULT_TIMEOUT_S = 120;
+/** DESIGN: a message that arrives while the connection is being made waits at most this long for it. */
+const CONNECT_WAIT_LIMIT_MS = 30_000;
+const MAX_STATUS = 60;
+
+interface ReportNodeConfig extends FlowNodeConfig {
+  /** The provider's wire name for the report request where it is undocumented (Paymentsense WebSocket). */
+  method?: string;
+}
+
+export = function (RED: RedApi): void {
+  RED.nodes.registerType('pos-report', function (this: Node, config: ReportNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const binding = bindFlowNode(RED, node, config, 'reports');
+    const status = (key: string, fill: NodeStatus['fill'], shape: NodeStatus['shape'], subs?: Record<string, unknown>): NodeStatus => {
+      const text = RED._(`pos-report.status.${key}`, subs);
+      return { fill, shape, text: text.length > MAX_STATUS ? `${text.slice(0, MAX_STATUS - 1)}…` : text };
+    };
+
+    node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      Promise.resolve()
+        .then(async () => {
+          // Input first: bad input is refused before anything else is looked at, and nothing is sent.
+          const request = reportRequestFrom(msg.payload);
+          const limit = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
+          const provider = binding.require('reports').provider;
+          if (!provider.runReport) throw new PosError('capability_missing', `${binding.provider} does not support reports in this pack`);
+          const deadline = Date.now() + limit;
+          await whenConnected(provider, Math.min(limit, CONNECT_WAIT_LIMIT_MS));
+          const typeLabel = RED._(`pos-report.type.${request.type}`);
+          binding.show(status('running', 'blue', 'ring', { type: typeLabel, terminal: request.terminalId }));
+          return provider.runReport(request, {
+            deadline,
+            method: typeof config.method === 'string' ? config.method : '',
+            onProgress: (p) => binding.show(status('progress', 'blue', 'dot', { type: typeLabel, step: RED._(`pos-report.progress.${p.event}`, { defaultValue: p.message }) })),
+          });
+        })
+        .then((report: ReportResult) => {
+          const typeLabel = RED._(`pos-report.type.${report.type}`);
+          binding.show(report.result === 'complete'
+            ? status('complete', 'green', 'dot', { type: typeLabel, count: report.lines.length })
+            : status('timedOut', 'yellow', 'dot', { type: typeLabel }));
+          msg.payload = report;
+          send(msg);
+          done();
+        }, (err: Error) => {
+          binding.show(status('failed', 'red', 'ring', { reason: err.message }));
+          done(err);
+        });
+    });
+  });
+};
+
+/**
+ * Resolves at once when connected; waits while the connection is being made (just after a
+ * deploy, or reconnecting), and fails as not_connected when it is refused or does not come
+ * within `limitMs`. Nothing has been sent either way.
+ */
+function whenConnected(provider: PaymentProvider, limitMs: number): Promise<void> {
+  const waiting = (s: ConnectionState) => s.name === 'idle' || s.name === 'connecting' || s.name === 'reconnecting';
+  const refused = (s: ConnectionState) => {
+    const why = 'reason' in s && s.name !== 'reconnecting' ? `: ${s.reason}` : '';
+    return new PosError(s.name === 'unauthorized' ? 'unauthorized' : 'not_connected', `not connected to ${provider.name} (${s.name}${why}); no report was started`);
+  };
+  const now = provider.state;
+  if (now.name === 'connected') return Promise.resolve();
+  if (!waiting(now)) return Promise.reject(refused(now));
+  return new Promise((resolve, reject) => {
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      off();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(refused(provider.state)), limitMs);
+    const off = provider.onState((s) => {
+      if (s.name === 'connected') finish();
+      else if (!waiting(s)) finish(refused(s));
+    });
+  });
+}
