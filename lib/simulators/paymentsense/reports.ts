@@ -42,11 +42,18 @@ const ACQUIRER = 'SIMULATED ACQUIRER';
 /** Reports run for this many step delays between REPORT_STARTED and the answer (printing). */
 const PRINT_STEPS = 2;
 
+/**
+ * Which payments a terminal's reports have already closed. Kept by entry, not by time, so a
+ * payment and a report within the same millisecond still land in exactly one period.
+ */
 interface Session {
-  /** Epoch ms the totals were last reset; 0 = since the simulator started ("INSTALLATION"). */
+  /** Epoch ms the totals were last reset; 0 = never ("INSTALLATION"). Shown, not counted by. */
   totalsSince: number;
-  bankingSince: number;
-  previousBanking?: { from: number; to: number };
+  /** Payments a Z balance or end of day already reset. */
+  reset: WeakSet<LedgerEntry>;
+  /** Payments of banking sessions an end of day closed. */
+  banked: WeakSet<LedgerEntry>;
+  previousBanking: LedgerEntry[];
 }
 
 export class ReportEngine {
@@ -116,18 +123,22 @@ export class ReportEngine {
   private complete(entry: ReportLedgerEntry, notifications: string[]): WireReport {
     const session = this.session(entry.tid);
     const currency = this.pool.currency(entry.tid) ?? 'GBP';
-    const now = Date.now();
     const report: WireReport = { ...this.header(entry, notifications), reportResult: 'COMPLETE' };
-    const withBalances = entry.reportType !== 'BANKING';
-    const withBanking = entry.reportType === 'BANKING' || entry.reportType === 'END_OF_DAY';
-    if (withBalances) report.balances = this.balances(entry.tid, currency, session.totalsSince, now);
-    if (withBanking) report.banking = { [ACQUIRER]: this.banking(entry.tid, currency, session, now) };
+    const open = this.approved(entry.tid, currency).filter((e) => !session.reset.has(e));
+    const banking = this.approved(entry.tid, currency).filter((e) => !session.banked.has(e));
+    if (entry.reportType !== 'BANKING') report.balances = balances(open, currency, session.totalsSince);
+    if (entry.reportType === 'BANKING' || entry.reportType === 'END_OF_DAY') {
+      report.banking = { [ACQUIRER]: bankingTotals(banking, session.previousBanking, currency) };
+    }
     report.reportLines = printout(entry, report, currency);
     // Z and end of day reset the totals after printing them; end of day also closes the banking session.
-    if (entry.reportType === 'Z_BALANCE' || entry.reportType === 'END_OF_DAY') session.totalsSince = now;
+    if (entry.reportType === 'Z_BALANCE' || entry.reportType === 'END_OF_DAY') {
+      for (const e of open) session.reset.add(e);
+      session.totalsSince = Date.now();
+    }
     if (entry.reportType === 'END_OF_DAY') {
-      session.previousBanking = { from: session.bankingSince, to: now };
-      session.bankingSince = now;
+      for (const e of banking) session.banked.add(e);
+      session.previousBanking = banking;
     }
     return report;
   }
@@ -145,71 +156,60 @@ export class ReportEngine {
   private session(tid: string): Session {
     let s = this.sessions.get(tid);
     if (!s) {
-      s = { totalsSince: 0, bankingSince: 0 };
+      s = { totalsSince: 0, reset: new WeakSet(), banked: new WeakSet(), previousBanking: [] };
       this.sessions.set(tid, s);
     }
     return s;
   }
 
-  private balances(tid: string, currency: string, since: number, until: number): WireBalances {
-    const approved = this.approved(tid, currency, since, until);
-    const sum = (list: LedgerEntry[], pick: (e: LedgerEntry) => number) => list.reduce((n, e) => n + pick(e), 0);
-    const withCashback = approved.filter((e) => e.method === 'sale').filter((e) => (e.amountCashback ?? 0) > 0);
-    const withGratuity = approved.filter((e) => (e.amountGratuity ?? 0) > 0);
-    const totals = this.totals(tid, currency, since, until);
-    return {
-      ...totals,
-      totalCashbackAmount: sum(withCashback, (e) => e.amountCashback ?? 0),
-      totalCashbackCount: withCashback.length,
-      totalGratuityAmount: sum(withGratuity, (e) => e.amountGratuity ?? 0),
-      totalGratuityCount: withGratuity.length,
-      totalsSince: since === 0 ? 'INSTALLATION' : localIsoSeconds(new Date(since)),
-      // The ledger does not keep card schemes, so no split by issuer.
-      issuerTotals: {},
-      waiterTotals: {},
-    };
-  }
-
-  private banking(tid: string, currency: string, session: Session, now: number): WireBanking {
-    const current = this.totals(tid, currency, session.bankingSince, now);
-    const previous = session.previousBanking
-      ? this.totals(tid, currency, session.previousBanking.from, session.previousBanking.to)
-      : emptyTotals(currency);
-    return {
-      currency,
-      currentSessionTotals: current,
-      previousSessionTotals: previous,
-      currentSessionIssuerTotals: {},
-      previousSessionIssuerTotals: {},
-      currentSessionTransactionNumbers: [],
-      previousSessionTransactionNumbers: [],
-    };
-  }
-
-  /** Sales and refunds in minor units; totalAmount is what the session took: sales less refunds [inferred]. */
-  private totals(tid: string, currency: string, since: number, until: number): Required<Pick<WireTotals, 'currency' | 'totalAmount' | 'totalSalesAmount' | 'totalSalesCount' | 'totalRefundsAmount' | 'totalRefundsCount'>> {
-    const approved = this.approved(tid, currency, since, until);
-    const sales = approved.filter((e) => e.method === 'sale');
-    const refunds = approved.filter((e) => e.method === 'refund');
-    const salesAmount = sales.reduce((n, e) => n + e.amount, 0);
-    const refundsAmount = refunds.reduce((n, e) => n + e.amount, 0);
-    return {
-      currency,
-      totalAmount: salesAmount - refundsAmount,
-      totalSalesAmount: salesAmount,
-      totalSalesCount: sales.length,
-      totalRefundsAmount: refundsAmount,
-      totalRefundsCount: refunds.length,
-    };
-  }
-
-  private approved(tid: string, currency: string, since: number, until: number): LedgerEntry[] {
-    return this.payments.filter((e) => e.tid === tid && e.currency === currency && e.result === 'SUCCESSFUL' && e.at >= since && e.at < until);
+  /** Approved payments on the terminal in its currency, in ledger order. */
+  private approved(tid: string, currency: string): LedgerEntry[] {
+    return this.payments.filter((e) => e.tid === tid && e.currency === currency && e.result === 'SUCCESSFUL');
   }
 }
 
-function emptyTotals(currency: string) {
-  return { currency, totalAmount: 0, totalSalesAmount: 0, totalSalesCount: 0, totalRefundsAmount: 0, totalRefundsCount: 0 };
+function balances(open: LedgerEntry[], currency: string, since: number): WireBalances {
+  const withCashback = open.filter((e) => e.method === 'sale' && (e.amountCashback ?? 0) > 0);
+  const withGratuity = open.filter((e) => (e.amountGratuity ?? 0) > 0);
+  return {
+    ...totals(open, currency),
+    totalCashbackAmount: withCashback.reduce((n, e) => n + (e.amountCashback ?? 0), 0),
+    totalCashbackCount: withCashback.length,
+    totalGratuityAmount: withGratuity.reduce((n, e) => n + (e.amountGratuity ?? 0), 0),
+    totalGratuityCount: withGratuity.length,
+    totalsSince: since === 0 ? 'INSTALLATION' : localIsoSeconds(new Date(since)),
+    // The ledger does not keep card schemes or waiters, so no split by issuer or waiter.
+    issuerTotals: {},
+    waiterTotals: {},
+  };
+}
+
+function bankingTotals(current: LedgerEntry[], previous: LedgerEntry[], currency: string): WireBanking {
+  return {
+    currency,
+    currentSessionTotals: totals(current, currency),
+    previousSessionTotals: totals(previous, currency),
+    currentSessionIssuerTotals: {},
+    previousSessionIssuerTotals: {},
+    currentSessionTransactionNumbers: [],
+    previousSessionTransactionNumbers: [],
+  };
+}
+
+/** Sales and refunds in minor units; totalAmount is what the period took: sales less refunds [inferred]. */
+function totals(entries: LedgerEntry[], currency: string): Required<Pick<WireTotals, 'currency' | 'totalAmount' | 'totalSalesAmount' | 'totalSalesCount' | 'totalRefundsAmount' | 'totalRefundsCount'>> {
+  const sales = entries.filter((e) => e.method === 'sale');
+  const refunds = entries.filter((e) => e.method === 'refund');
+  const salesAmount = sales.reduce((n, e) => n + e.amount, 0);
+  const refundsAmount = refunds.reduce((n, e) => n + e.amount, 0);
+  return {
+    currency,
+    totalAmount: salesAmount - refundsAmount,
+    totalSalesAmount: salesAmount,
+    totalSalesCount: sales.length,
+    totalRefundsAmount: refundsAmount,
+    totalRefundsCount: refunds.length,
+  };
 }
 
 function invalid(message: string, data?: unknown): RpcFault {
