@@ -220,6 +220,16 @@ describe('pos-report with Paymentsense (simulator)', function () {
     assert.equal(out.length, 0);
   });
 
+  it('a report sent while the connection is still being made waits for it', async () => {
+    await helper.load(modules, flow(), credentials);
+    const out = collect('out');
+    const state = helper.getNode('cfg').connection.provider.state.name;
+    assert.notEqual(state, 'connected', 'the message goes in before the connection is up');
+    helper.getNode('reporter').receive({ payload: { type: 'x_balance', terminalId: SIP } });
+    await until(() => out.length === 1, 'the report', 10000);
+    assert.equal(out[0]!.payload.result, 'complete');
+  });
+
   it('a refused token: unauthorized, nothing sent', async () => {
     sim.setFault('refuseToken', true);
     await helper.load(modules, flow(), credentials);
