@@ -1,11 +1,10 @@
 // Runs an end-of-day, banking, X or Z balance report on one terminal and sends what it printed.
 
 import { PosError } from '../lib/core/errors';
-import type { PaymentProvider } from '../lib/core/provider';
 import { reportRequestFrom, type ReportResult } from '../lib/core/report';
-import type { ConnectionState } from '../lib/core/types';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, NodeStatus, RedApi, SendFunction } from './shared/red';
+import { whenConnected } from './shared/when-connected';
 
 /** A report prints on paper and may ask the bank for totals: it takes longer than a terminal list. */
 const DEFAULT_TIMEOUT_S = 120;
@@ -37,7 +36,7 @@ export = function (RED: RedApi): void {
           const provider = binding.require('reports').provider;
           if (!provider.runReport) throw new PosError('capability_missing', `${binding.provider} does not support reports in this pack`);
           const deadline = Date.now() + limit;
-          await whenConnected(provider, Math.min(limit, CONNECT_WAIT_LIMIT_MS));
+          await whenConnected(provider, Math.min(limit, CONNECT_WAIT_LIMIT_MS), 'no report was started');
           const typeLabel = RED._(`pos-report.type.${request.type}`);
           binding.show(status('running', 'blue', 'ring', { type: typeLabel, terminal: request.terminalId }));
           return provider.runReport(request, {
@@ -61,32 +60,3 @@ export = function (RED: RedApi): void {
     });
   });
 };
-
-/**
- * Resolves at once when connected; waits while the connection is being made (just after a
- * deploy, or reconnecting), and fails as not_connected when it is refused or does not come
- * within `limitMs`. Nothing has been sent either way.
- */
-function whenConnected(provider: PaymentProvider, limitMs: number): Promise<void> {
-  const waiting = (s: ConnectionState) => s.name === 'idle' || s.name === 'connecting' || s.name === 'reconnecting';
-  const refused = (s: ConnectionState) => {
-    const why = 'reason' in s && s.name !== 'reconnecting' ? `: ${s.reason}` : '';
-    return new PosError(s.name === 'unauthorized' ? 'unauthorized' : 'not_connected', `not connected to ${provider.name} (${s.name}${why}); no report was started`);
-  };
-  const now = provider.state;
-  if (now.name === 'connected') return Promise.resolve();
-  if (!waiting(now)) return Promise.reject(refused(now));
-  return new Promise((resolve, reject) => {
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      off();
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => finish(refused(provider.state)), limitMs);
-    const off = provider.onState((s) => {
-      if (s.name === 'connected') finish();
-      else if (!waiting(s)) finish(refused(s));
-    });
-  });
-}

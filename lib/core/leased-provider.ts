@@ -39,12 +39,16 @@ export class LeasedProvider implements PaymentProvider {
   readonly setNotificationInterest?: PaymentProvider['setNotificationInterest'];
   readonly setTopics?: PaymentProvider['setTopics'];
   readonly channelsOf?: PaymentProvider['channelsOf'];
+  /** A report runs on the terminal over the one connection, so only the holder can run it. */
+  readonly runReport?: PaymentProvider['runReport'];
 
   constructor(private readonly inner: PaymentProvider, private readonly openLease: () => Promise<ConnectionLease>, private readonly logger: Logger) {
     // Only what the inner provider has: the connection asks whether these exist.
     this.setNotificationInterest = inner.setNotificationInterest?.bind(inner);
     this.setTopics = inner.setTopics?.bind(inner);
     this.channelsOf = inner.channelsOf?.bind(inner);
+    const report = inner.runReport?.bind(inner);
+    this.runReport = report && ((request, run) => (this.active ? report(request, run) : Promise.reject(this.notHolding())));
     inner.onState((state) => {
       if (this.active || this.split) this.states.emit(state);
     });
