@@ -37,7 +37,7 @@ export interface ReportEngineOptions {
   log(line: string): void;
 }
 
-/** Names REST gives the one acquirer of the simulated account are not documented: a plain label. */
+/** REST keys banking totals by acquirer name; the simulated account has one acquirer, under a plain label. */
 const ACQUIRER = 'SIMULATED ACQUIRER';
 /** Reports run for this many step delays between REPORT_STARTED and the answer (printing). */
 const PRINT_STEPS = 2;
