@@ -21,3 +21,4 @@ export { SensePassProvider, type SensePassOptions } from './providers/sensepass/
 export { SensePassSimulator, SIMULATOR_DEVICE_ID as SENSEPASS_SIMULATOR_DEVICE_ID } from './simulators/sensepass';
 export { QuickPayProvider, type QuickPayOptions } from './providers/quickpay/client';
 export { QuickPaySimulator, SIMULATOR_API_KEY as QUICKPAY_SIMULATOR_API_KEY } from './simulators/quickpay';
+export { REPORT_TYPES, reportRequestFrom, type ReportBalances, type ReportProgress, type ReportRequest, type ReportResult, type ReportRun, type ReportType } from './core/report';
