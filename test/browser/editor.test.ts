@@ -706,6 +706,30 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');
   });
 
+  it('the report dialog offers Paymentsense only, says why not the others, and has Node-RED-style help', async () => {
+    const report = flows.find((n) => n.type === 'pos-report');
+    assert.ok(report, 'example 12 has a report node');
+    await openTab(String(report.z), report.id);
+    await statusOf(report.id, /^connected$/, 20000, 'the report node');
+    await openEditor(report.id, '#node-input-provider');
+    const options = await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => o.value));
+    assert.deepEqual(options, ['paymentsense'], 'only Paymentsense runs terminal reports');
+    assert.ok(await visible('#node-input-paymentsense'), 'the Paymentsense connection row');
+    assert.equal(await page.locator('#node-input-method').inputValue(), 'report', 'the guessed WebSocket method name');
+    const why = await page.locator('#dialog-form .pos-not-offered').innerText();
+    for (const p of ['Dojo', 'Modulus Labs Terminal Gateway', 'SensePass', 'QuickPay']) assert.ok(why.includes(p), `${p} named in ${why}`);
+    assertTranslated(await trayTexts(), 'the report dialog');
+    await page.locator('.red-ui-tray').last().screenshot({ path: '/tmp/pos-report-dialog.png' });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-provider').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => RED.nodes.dirty()), false, 'cancelling changed nothing');
+
+    const help = await helpHeadings('pos-report', 'report');
+    assert.deepEqual(help.headings, ['Inputs', 'Outputs', 'Details', 'References']);
+    assert.match(help.text, /not documented/, 'the help says the WebSocket request name is a guess');
+    assert.doesNotMatch(help.text, RAW_KEY);
+  });
+
   it('raised no page errors and no console errors from the pack', () => {
     assert.deepEqual(pageErrors, [], 'uncaught errors in the editor');
     assert.deepEqual(ourConsoleErrors, [], 'console errors from the pack\'s editor files');
