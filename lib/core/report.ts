@@ -79,6 +79,9 @@ export function reportRequestFrom(payload: unknown): ReportRequest {
   if (typeof type !== 'string' || !(REPORT_TYPES as readonly string[]).includes(type)) {
     throw new PosError('bad_input', `msg.payload.type must be one of ${REPORT_TYPES.join(', ')}, got ${JSON.stringify(type) ?? 'nothing'}`);
   }
+  if (terminalId !== undefined && terminalId !== null && typeof terminalId !== 'string') {
+    throw new PosError('bad_input', `msg.payload.terminalId must be a string (a terminal id as a terminals node lists it), got ${typeof terminalId}`);
+  }
   if (typeof terminalId !== 'string' || terminalId.trim() === '') {
     throw new PosError('bad_input', 'msg.payload.terminalId is required: the terminal that runs the report (a terminals node lists them)');
   }

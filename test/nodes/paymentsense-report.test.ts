@@ -170,6 +170,7 @@ describe('pos-report with Paymentsense (simulator)', function () {
     const cases: Array<[unknown, RegExp]> = [
       [{ type: 'end_of_day' }, /terminalId is required/],
       [{ type: 'end_of_day', terminalId: '  ' }, /terminalId is required/],
+      [{ type: 'end_of_day', terminalId: 1 }, /terminalId must be a string/],
       [{ type: 'y_balance', terminalId: SIP }, /type must be one of end_of_day, banking, x_balance, z_balance/],
       [{ terminalId: SIP }, /type must be one of/],
       ['end_of_day', /must be an object/],
