@@ -6,7 +6,7 @@ import type { ConnectionState, PaymentKind, PaymentRequest, PaymentResult, Termi
 
 export const ALL: Capabilities = {
   pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
-  preauth: true, completion: true, release: true, verify: true,
+  preauth: true, completion: true, release: true, verify: true, reports: false,
 };
 
 export class KindsProvider implements PaymentProvider {
