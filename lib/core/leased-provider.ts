@@ -48,7 +48,7 @@ export class LeasedProvider implements PaymentProvider {
     this.setTopics = inner.setTopics?.bind(inner);
     this.channelsOf = inner.channelsOf?.bind(inner);
     const report = inner.runReport?.bind(inner);
-    this.runReport = report && ((request, run) => (this.active ? report(request, run) : Promise.reject(this.notHolding())));
+    this.runReport = report && ((request, run) => (this.usable ? report(request, run) : Promise.reject(this.notHolding())));
     inner.onState((state) => {
       if (this.active || this.split) this.states.emit(state);
     });
