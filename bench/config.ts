@@ -81,7 +81,7 @@ function num(name: string, fallback: number): number {
   return n;
 }
 
-export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo', 'journal-pay', 'journal-heap', 'journal-startup'] as const;
+export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo', 'journal-pay', 'journal-heap', 'journal-startup', 'journal-shared'] as const;
 
 export function loadConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';

@@ -12,13 +12,14 @@ import { enabled, loadConfig, type BenchConfig } from './config';
 import type { DojoResult } from './dojo-requests';
 import type { JournalHeapResult } from './journal-heap';
 import type { JournalPayResult } from './journal-pay';
+import type { JournalSharedResult } from './journal-shared';
 import type { JournalStartupResult } from './journal-startup';
 import type { JsonRpcResult } from './jsonrpc';
 import type { MemoryResult } from './memory';
 import type { PayResult } from './pay-node';
 import { ROOT, killAll, killChildrenOnExit, log, removeDir, runChild, tempDir } from './proc';
 import type { StartupResult } from './startup';
-import { fmtBytes, fmtInt, fmtMs, fmtRatio, table } from './stats';
+import { fmtBytes, fmtInt, fmtMs, fmtRatio, median, table } from './stats';
 
 interface Report {
   startedAt: string;
@@ -35,6 +36,7 @@ interface Report {
     'journal-pay'?: JournalPayResult;
     'journal-heap'?: JournalHeapResult;
     'journal-startup'?: JournalStartupResult;
+    'journal-shared'?: JournalSharedResult;
   };
   errors: Record<string, string>;
   target: { name: string; value: number | null; target: number; pass: boolean };
@@ -242,6 +244,29 @@ function render(report: Report): string {
     out.push('');
   } else if (report.errors['journal-startup']) out.push(`8. journal-startup: FAILED TO RUN: ${report.errors['journal-startup'].split('\n')[0]}\n`);
 
+  const sh = report.results['journal-shared'];
+  if (sh) {
+    const row = (name: string, cs: Array<{ perSecond: number; latency: { p50: number; p99: number } }>) => [
+      name, `${fmtInt(median(cs.map((c) => c.perSecond)))}/s`, `${fmtInt(Math.min(...cs.map((c) => c.perSecond)))}–${fmtInt(Math.max(...cs.map((c) => c.perSecond)))}/s`,
+      fmtLatency(median(cs.map((c) => c.latency.p50))), fmtLatency(median(cs.map((c) => c.latency.p99))),
+    ];
+    out.push(section(
+      `9. journal-shared: two instances on one PostgreSQL journal (library, no Node-RED), ${sh.rounds} interleaved rounds`,
+      table([
+        ['contender', 'median', 'min–max', 'p50', 'p99'],
+        row(`Paymentsense, shared PostgreSQL journal, ${sh.inflight} in flight over both`, sh.paymentsense.postgres),
+        row('Paymentsense, the same pair on two file journals', sh.paymentsense.file),
+        row(`Modulus sent to the lease holder, ${sh.modulus.inflight} in flight`, sh.modulus.holder),
+        row('Modulus handed over by the standby', sh.modulus.handedOver),
+      ]),
+      [
+        `shared / file journals: ${fmtRatio(sh.paymentsense.ratio)}; handed over / holder: ${fmtRatio(sh.modulus.ratio)} (medians of round rates)`,
+        `lease takeover with leaseSeconds ${sh.lease.leaseSeconds}: after a crash ${sh.lease.crashMs.join(' / ')} ms, after a graceful stop ${sh.lease.gracefulMs.join(' / ')} ms  target <= ${sh.lease.targetMs} ms  ${sh.lease.pass ? 'PASS' : 'FAIL'}`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors['journal-shared']) out.push(`9. journal-shared: FAILED TO RUN: ${report.errors['journal-shared'].split('\n')[0]}\n`);
+
   if (!enabled(cfg, 'jsonrpc')) out.push(`TARGET ${report.target.name}: not run (BENCH_ONLY)`);
   for (const t of report.targets) out.push(`TARGET ${t.name}: ${t.value === null ? 'not measured' : t.shown} (${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`);
   const failed = Object.keys(report.errors);
@@ -270,6 +295,11 @@ function targets(report: Report): TargetLine[] {
     const r = report.results['journal-startup'];
     out.push({ measurement: 'journal-startup', name: `journal-startup open() added by ${fmtInt(cfg.journal.startupEntries)} entries`, value: r ? r.open.addedMs : null, shown: r ? fmtLatency(r.open.addedMs) : 'n/a', target: `<= ${cfg.journal.startupTargetMs} ms`, pass: !!r?.open.pass });
     out.push({ measurement: 'journal-startup', name: `journal-startup longest block during sweep of ${fmtInt(cfg.journal.sweepEntries)}`, value: r ? r.sweep.maxGapMs.median : null, shown: r ? fmtLatency(r.sweep.maxGapMs.median) : 'n/a', target: `<= ${cfg.journal.sweepTargetMs} ms`, pass: !!r?.sweep.pass });
+  }
+  if (enabled(cfg, 'journal-shared')) {
+    const r = report.results['journal-shared'];
+    const worst = r ? Math.max(...r.lease.crashMs, ...r.lease.gracefulMs) : null;
+    out.push({ measurement: 'journal-shared', name: 'journal-shared lease takeover (slowest)', value: worst, shown: worst === null ? 'n/a' : fmtLatency(worst), target: r ? `<= ${r.lease.targetMs} ms` : '<= leaseSeconds + 5 s', pass: !!r?.lease.pass });
   }
   return out;
 }
@@ -301,7 +331,7 @@ async function main(): Promise<number> {
   };
   const here = __dirname;
   const jc = cfg.journal;
-  const plan: Array<{ name: keyof Report['results']; file: string; execArgv: string[]; timeoutMs: number; scratch?: 'POS_PAYMENTS_DIR' | 'BENCH_SCRATCH_DIR' }> = [
+  const plan: Array<{ name: keyof Report['results']; file: string; execArgv: string[]; timeoutMs: number; scratch?: 'POS_PAYMENTS_DIR' | 'BENCH_SCRATCH_DIR'; env?: Record<string, string> }> = [
     { name: 'jsonrpc', file: 'jsonrpc.js', execArgv: ['--expose-gc'], timeoutMs: 240_000 },
     { name: 'pay', file: 'pay-node.js', execArgv: ['--expose-gc'], timeoutMs: 300_000, scratch: 'POS_PAYMENTS_DIR' },
     { name: 'memory', file: 'memory.js', execArgv: [], timeoutMs: 3 * (cfg.memory.connectTimeoutMs + 60_000) + 30_000, scratch: 'POS_PAYMENTS_DIR' },
@@ -315,6 +345,8 @@ async function main(): Promise<number> {
     { name: 'journal-pay', file: 'journal-pay.js', execArgv: ['--expose-gc'], timeoutMs: 420_000, scratch: 'BENCH_SCRATCH_DIR' },
     { name: 'journal-heap', file: 'journal-heap.js', execArgv: ['--expose-gc'], timeoutMs: 120_000 + Math.ceil(jc.heapPayments / 100), scratch: 'BENCH_SCRATCH_DIR' },
     { name: 'journal-startup', file: 'journal-startup.js', execArgv: [], timeoutMs: 120_000 + (2 * jc.startupRounds + 2) * 60_000 + jc.sweepRounds * 120_000, scratch: 'BENCH_SCRATCH_DIR' },
+    // Starts its own throwaway PostgreSQL cluster (Debian postgresql, as the tests do).
+    { name: 'journal-shared', file: 'journal-shared.js', execArgv: [], timeoutMs: 600_000, scratch: 'BENCH_SCRATCH_DIR', ...(cfg.quick ? { env: { BENCH_SHARED_ROUNDS: '2', BENCH_SHARED_PAYMENTS: '200' } } : {}) },
   ];
   for (const step of plan) {
     if (!enabled(cfg, step.name)) continue;
@@ -323,7 +355,7 @@ async function main(): Promise<number> {
     const scratch = step.scratch ? tempDir(step.name) : undefined;
     if (scratch) scratches.add(scratch);
     try {
-      const env = step.scratch && scratch ? { [step.scratch]: scratch } : undefined;
+      const env = step.scratch && scratch ? { ...step.env, [step.scratch]: scratch } : step.env;
       (report.results as Record<string, unknown>)[step.name] = await runChild(path.join(here, step.file), { execArgv: step.execArgv, timeoutMs: step.timeoutMs, ...(env ? { env } : {}) });
       log(`${step.name}: done in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
     } catch (err) {
