@@ -1,6 +1,8 @@
-// Config node for Paymentsense Connect: owns the one connection its flow nodes share.
+// Config node for Paymentsense Connect: owns the one connection its flow nodes share, and with
+// pay at table ticked also the /pat connection the terminals' table requests come over.
 
 import { PaymentsenseProvider } from '../lib/providers/paymentsense/client';
+import { PatServer } from '../lib/providers/paymentsense/pat';
 import type { Environment } from '../lib/providers/paymentsense/url';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../lib/simulators/paymentsense';
 import { ownConnection, type ConfigNode } from './shared/config-node';
@@ -8,7 +10,7 @@ import { accountJournal } from './shared/account-journal';
 import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
-import { environmentOf, secondsMs, unlessFalse } from './shared/config-fields';
+import { environmentOf, onlyIfTrue, secondsMs, unlessFalse } from './shared/config-fields';
 
 interface PaymentsenseConfig {
   /** A pos-journal node's id; empty: the built-in file journal. */
@@ -22,9 +24,19 @@ interface PaymentsenseConfig {
   verifyTls?: boolean | string;
   /** Seconds between liveness checks of the socket; a silent socket is dropped after two. */
   heartbeat?: number | string;
+  /** Also hold the /pat connection and serve the terminals' table requests. */
+  payAtTable?: boolean | string;
+  /** Adds the final-pos-receipt-request flag: the terminal asks for a final receipt after paying. */
+  finalPosReceipt?: boolean | string;
+  /** Seconds the flow has to answer a terminal; the terminal's own limits are not documented. */
+  patAnswerLimit?: number | string;
 }
 
 const DEFAULT_HEARTBEAT_S = 15;
+const DEFAULT_PAT_ANSWER_LIMIT_S = 5;
+/** The built-in simulator's terminal walks the tables this long after the EPoS connects to /pat, then every 30 s. */
+const SIMULATOR_FIRST_WALK_MS = 10_000;
+const SIMULATOR_WALK_EVERY_MS = 30_000;
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-paymentsense', function (this: ConfigNode, config: PaymentsenseConfig) {
@@ -40,16 +52,31 @@ export = function (RED: RedApi): void {
       softwareHouseId: config.softwareHouseId?.trim() || (simulated ? 'SIMULATOR' : ''),
       installerId: config.installerId?.trim() || (simulated ? 'SIMULATOR' : ''),
     };
-    ownConnection(node, 'Paymentsense', simulated ? { name: 'paymentsense', create: () => new PaymentsenseSimulator() } : undefined,
-      (prepare) => new PaymentsenseProvider({
-        ...endpoint,
-        // The simulator's address is only known once it listens; the URL is built on each attempt.
-        ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
-        verifyTls: unlessFalse(config.verifyTls),
-        heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
-        logger: nodeLogger(node),
-      }, prepare),
-      accountJournal(RED, node, 'paymentsense', environment, simulated ? [] : [endpoint.url, endpoint.account, endpoint.softwareHouseId, endpoint.installerId], config.journal));
+    const journal = accountJournal(RED, node, 'paymentsense', environment, simulated ? [] : [endpoint.url, endpoint.account, endpoint.softwareHouseId, endpoint.installerId], config.journal);
+    const simulator = simulated ? {
+      name: 'paymentsense',
+      create: () => new PaymentsenseSimulator({ patWalk: { firstMs: SIMULATOR_FIRST_WALK_MS, everyMs: SIMULATOR_WALK_EVERY_MS } }),
+    } : undefined;
+    ownConnection(node, 'Paymentsense', simulator,
+      (prepare) => {
+        const common = {
+          ...endpoint,
+          // The simulator's address is only known once it listens; the URL is built on each attempt.
+          ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
+          verifyTls: unlessFalse(config.verifyTls),
+          heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
+          logger: nodeLogger(node),
+        };
+        const tables = onlyIfTrue(config.payAtTable) ? new PatServer({
+          ...common,
+          finalPosReceipt: onlyIfTrue(config.finalPosReceipt),
+          answerLimitMs: secondsMs(config.patAnswerLimit, { fallback: DEFAULT_PAT_ANSWER_LIMIT_S, min: 0.1, max: 120 }),
+          // Connect serves one PAT client per account: on a shared journal one instance holds it; pay at counter stays on every instance.
+          ...(journal.openLease ? { lease: journal.openLease } : {}),
+        }, prepare) : undefined;
+        return new PaymentsenseProvider({ ...common, ...(tables ? { tables } : {}) }, prepare);
+      },
+      journal);
   }, {
     credentials: { token: { type: 'password' } },
   });

@@ -1,13 +1,16 @@
-// An inbound request (Dojo's EPOS Data methods) into the flow. Like `http in`: the msg carries
-// a key that a pos-response node answers with; no answer within the timeout is answered with
-// the provider's catch-all error, so the provider is never left waiting.
+// An inbound request (Dojo's EPOS Data methods, Paymentsense pay at table) into the flow. Like
+// `http in`: the msg carries a key that a pos-response node answers with; no answer within the
+// timeout is answered with the provider's catch-all error, so the provider is never left
+// waiting. A message that expects no answer (a terminal reporting payments) comes without
+// msg.requestId and needs no response node.
 
-import { isPosError } from '../lib/core/errors';
+import { PosError, isPosError } from '../lib/core/errors';
 import type { InboundRequest } from '../lib/core/inbound';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import { abandonRequests, openRequest } from './shared/pending-requests';
 import type { Node, RedApi } from './shared/red';
 import { textStatus } from './shared/status';
+import { linkStatus } from './shared/link-status';
 
 interface RequestInConfig extends FlowNodeConfig {
   /** One method as the provider spells it (SearchOrdersV1), or `*` for every method no other node takes. */
@@ -20,7 +23,11 @@ export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-request-in', function (this: Node, config: RequestInConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const binding = bindFlowNode(RED, node, { ...config, provider: config.provider || 'dojo' }, 'requests');
+    const binding = bindFlowNode(RED, node, { ...config, provider: config.provider || 'dojo' }, 'requests', {
+      // Pay at table switched off: say so, and connect nothing.
+      check: (c) => (c.requests?.unavailable ? new PosError('capability_missing', c.requests.unavailable) : undefined),
+      ownStatus: (c) => c.requests?.link !== undefined,
+    });
     const method = String(config.method ?? '').trim();
     let limitMs = DEFAULT_TIMEOUT_S * 1000;
     let leave: (() => void) | undefined;
@@ -29,7 +36,14 @@ export = function (RED: RedApi): void {
       const router = binding.require('requests').requests;
       if (!router) throw new Error(`${binding.provider} does not send requests to flows`);
       if (!method) throw new Error('choose the method this node answers');
-      leave = router.add({ id: node.id, method, handle: (request) => forward(request) });
+      const added = router.add({ id: node.id, method, handle: (request) => forward(request) });
+      const link = router.link;
+      const offLink = link?.onStatus((status) => node.status(linkStatus(RED, link.label, status)));
+      if (link) node.status(linkStatus(RED, link.label, link.status));
+      leave = () => {
+        offLink?.();
+        added();
+      };
     } catch (err) {
       // The node cannot serve anything; say why under it and in the log, once.
       const reason = (err as Error).message;
@@ -39,16 +53,17 @@ export = function (RED: RedApi): void {
 
     function forward(request: InboundRequest): Promise<unknown> {
       const { key, answer } = openRequest(request, node.id, limitMs);
+      const answerWanted = request.expectsAnswer !== false;
       node.send({
         topic: request.method,
         method: request.method,
-        requestId: request.id,
+        ...(answerWanted ? { requestId: request.id } : {}),
         provider: request.provider,
         payload: request.params,
         _posRequest: key,
       });
       answer.catch((err: Error) => {
-        if (isPosError(err) && err.code === 'timeout') node.warn(`${err.message}; the provider was sent an error`);
+        if (answerWanted && isPosError(err) && err.code === 'timeout') node.warn(`${err.message}; the provider was sent an error`);
       });
       return answer;
     }

@@ -23,13 +23,18 @@
       configType: 'pos-paymentsense',
       capabilities: {
         pay: true, refund: true, cancel: true, signature: true,
-        terminals: true, notifications: true, requests: false,
+        terminals: true, notifications: true, requests: true,
         preauth: true, completion: true, release: false, verify: true, reports: true
       },
       lacks: {
-        requests: 'pay at table over Connect is not built in this pack yet',
         release: 'Connect documents no way to give a pre-auth back; it lapses at the card issuer'
-      }
+      },
+      // Pay at table: the terminals' messages a request-in node may answer (the connection's
+      // "Pay at table" box must be ticked). A unit test keeps this list equal to the runtime's.
+      requestMethods: [
+        'tableListRequest', 'tableLockRequest', 'posReceiptRequest', 'finalPOSReceiptRequest',
+        'transactionResponse', 'tableUnlock'
+      ]
     },
     {
       name: 'dojo',

@@ -4,7 +4,7 @@
 // provider's vocabulary: a handler rejects with an InboundError carrying the provider's error
 // type, or with a PosError that the provider maps (not_found, bad_input, timeout, ...).
 
-import type { ProviderName } from './types';
+import type { ConnectionState, ProviderName } from './types';
 
 /** A rejection that names the provider's own error type (Dojo: NotFound, Conflict, ...). */
 export class InboundError extends Error {
@@ -27,6 +27,26 @@ export interface InboundRequest {
   checkResult(result: unknown): string | undefined;
   /** The error types the provider understands, the catch-all first. */
   readonly errorTypes: readonly string[];
+  /**
+   * False for a message the provider sends without waiting for an answer (Paymentsense pay at
+   * table: `transactionResponse`, `tableUnlock`); the flow sees it without a request id.
+   */
+  readonly expectsAnswer?: boolean;
+}
+
+/** What a request-in node shows when the requests come over a connection of their own. */
+export interface LinkStatus {
+  readonly state: ConnectionState;
+  /** Set while the flow answers more slowly than the provider waits. */
+  readonly slow?: { readonly method: string; readonly limitMs: number };
+}
+
+/** A connection that carries only the requests (Paymentsense pay at table: the /pat socket). */
+export interface RequestLink {
+  /** Names the link in the status line, as a key under `pos.status.link` (e.g. `tables`). */
+  readonly label: string;
+  readonly status: LinkStatus;
+  onStatus(listener: (status: LinkStatus) => void): () => void;
 }
 
 /** Resolves with the result, or rejects with an InboundError / PosError / any Error. */
@@ -41,4 +61,8 @@ export interface RequestServer {
    * refused in the provider's own error shape without reaching the handler.
    */
   serve(methods: ReadonlySet<string>, handler: InboundHandler): void;
+  /** Why no flow can be served at all (pay at table switched off); undefined when requests can be served. */
+  readonly unavailable?: string;
+  /** Present when the requests come over a connection of their own, whose state request-in nodes show. */
+  readonly link?: RequestLink;
 }

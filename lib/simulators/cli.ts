@@ -32,7 +32,7 @@ export async function startSimulators(basePort = 8701, log?: (line: string) => v
     const quickpayStarted = await quickpay.start();
     return {
       lines: [
-        `Paymentsense Connect simulator: ${url} (custom environment; token "${SIMULATOR_TOKEN}", any software house and installer id)`,
+        `Paymentsense Connect simulator: ${url} (custom environment; token "${SIMULATOR_TOKEN}", any software house and installer id; /pac, and /pat where a terminal walks the tables 10 s after you connect, then every 30 s)`,
         `Dojo simulator: ${dojoStarted.url} (REST; EPOS Data WebSocket at ${dojoStarted.url.replace(/^http/, 'ws')}/epos) for a pos-dojo node in custom mode; API key "${SIMULATOR_API_KEY}", any software-house-id`,
         `Modulus Labs Terminal Gateway simulator: ${modulusStarted.url} (WebSocket at /v1) for a pos-modulus node in custom mode; API key "${MODULUS_KEY}"`,
         `SensePass simulator: ${sensepassStarted.url} (REST at /api, Socket.IO on the same host) for a pos-sensepass node in custom mode; device id "${SIMULATOR_DEVICE_ID}"`,

@@ -34,7 +34,14 @@ export interface FlowBinding {
   readonly state: ConnectionState | undefined;
 }
 
-export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, capability: Capability): FlowBinding {
+export interface BindOptions {
+  /** A further reason this node cannot use the chosen connection (pay at table is off); checked like the capability, so nothing connects. */
+  check?: (connection: ProviderConnection) => PosError | undefined;
+  /** True when the node shows a state of its own (a request-in node: the pay-at-table socket's), not the connection's. */
+  ownStatus?: (connection: ProviderConnection) => boolean;
+}
+
+export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, capability: Capability, opts: BindOptions = {}): FlowBinding {
   const provider = String(config.provider || 'paymentsense');
   const configId = typeof config[provider] === 'string' ? (config[provider] as string) : '';
   const configNode = configId ? (RED.nodes.getNode(configId) as ConfigNodeWithConnection | null) : null;
@@ -48,7 +55,7 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
     if (!connection.provider.capabilities[capability]) {
       return new PosError('capability_missing', `${provider} does not support ${capability} in this pack`);
     }
-    return undefined;
+    return opts.check?.(connection);
   };
 
   const initial = problem();
@@ -59,12 +66,14 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
       node.status(connectionStatus(RED, s));
     },
   };
+  // A node showing a state of its own still registers (the connection starts with its first user) but leaves its status alone.
+  const member = connection && opts.ownStatus?.(connection) ? { id: node.id, onState(s: ConnectionState) { state = s; } } : user;
   if (initial) node.status(textStatus(RED, initial.code === 'capability_missing' ? 'status.capabilityMissing' : 'status.notConfigured', { provider }, 'red'));
-  else connection!.register(user);
+  else connection!.register(member);
 
   node.on('close', (_removed: boolean, done: () => void) => {
     if (!connection || initial) return done();
-    connection.deregister(user).then(done, done);
+    connection.deregister(member).then(done, done);
   });
 
   return {

@@ -4,7 +4,7 @@
 // node took, like a default route.
 
 import { PosError } from '../../lib/core/errors';
-import type { InboundHandler, InboundRequest, RequestServer } from '../../lib/core/inbound';
+import type { InboundHandler, InboundRequest, RequestLink, RequestServer } from '../../lib/core/inbound';
 
 export const ANY_METHOD = '*';
 
@@ -25,8 +25,18 @@ export class RequestRouter {
     return this.server.methods;
   }
 
+  /** Why no request can be served (e.g. pay at table is off); undefined when they can. */
+  get unavailable(): string | undefined {
+    return this.server.unavailable;
+  }
+
+  get link(): RequestLink | undefined {
+    return this.server.link;
+  }
+
   /** Throws a PosError a person can act on when the method is unknown or already taken. */
   add(user: RequestUser): () => void {
+    if (this.server.unavailable) throw new PosError('capability_missing', this.server.unavailable);
     if (user.method !== ANY_METHOD && !this.server.methods.includes(user.method)) {
       throw new PosError('bad_input', `"${user.method}" is not a method this provider sends; choose one of ${this.server.methods.join(', ')} or *`);
     }

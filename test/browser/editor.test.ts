@@ -76,7 +76,8 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     injectId = flows.find((i) => i.type === 'inject' && /1250/.test(String(i.payload)) && (i.wires ?? []).flat().includes(payId))!.id;
     assert.ok(flows.some((n) => n.id === configId && n.type === 'pos-paymentsense'), 'the pay node uses a pos-paymentsense config node');
 
-    requestIns = flows.filter((n) => n.type === 'pos-request-in');
+    // Dojo's pay-at-table tab (example 05); example 13 serves Paymentsense's with request-in nodes too.
+    requestIns = flows.filter((n) => n.type === 'pos-request-in' && n.provider === 'dojo');
     assert.deepEqual(requestIns.map((n) => n.method).sort(), [...TABLE_METHODS].sort(), 'the pay-at-table example has one request-in node per method');
     tableTab = String(requestIns[0].z);
     assert.ok(requestIns.every((n) => n.z === tableTab), 'the request-in nodes share one tab');
@@ -320,6 +321,16 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     });
     assert.deepEqual(await shown(), { url: false, account: false, token: false, softwareHouseId: false, installerId: false, verifyTls: false }, 'simulator: nothing to fill in');
     assert.match(await page.locator('.pos-ps-simulator .form-tips').innerText(), /simulator/i);
+    // Pay at table: one box in every environment; its own rows only while it is ticked.
+    const payAtTable = page.locator('#node-config-input-payAtTable');
+    assert.equal(await visible('#node-config-input-payAtTable'), true, 'the Pay at table box');
+    assert.equal(await payAtTable.isChecked(), false, 'off on the counter example\'s connection');
+    assert.deepEqual([await visible('#node-config-input-finalPosReceipt'), await visible('#node-config-input-patAnswerLimit')], [false, false], 'no pay-at-table rows while unticked');
+    await payAtTable.check();
+    assert.deepEqual([await visible('#node-config-input-finalPosReceipt'), await visible('#node-config-input-patAnswerLimit')], [true, true], 'the pay-at-table rows once ticked');
+    assert.match(await page.locator('.pos-ps-pat .form-tips').innerText(), /tableListRequest/);
+    await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.config.replace('.png', '-pay-at-table.png') });
+    await payAtTable.uncheck();
     assertTranslated(await trayTexts(), 'the config dialog (simulator)');
     await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.config });
 
@@ -392,6 +403,13 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     await page.waitForFunction((id: string) => /approved/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), payId, { timeout: 10000 });
   });
 
+  it('the Paymentsense pay-at-table tab: request-in nodes say "tables: connected", from the catalog', async () => {
+    const patIns = flows.filter((n) => n.type === 'pos-request-in' && n.provider === 'paymentsense');
+    assert.deepEqual(patIns.map((n) => n.method).sort(), ['finalPOSReceiptRequest', 'posReceiptRequest', 'tableListRequest', 'tableLockRequest', 'tableUnlock', 'transactionResponse']);
+    await openTab(String(patIns[0].z), patIns[0].id);
+    for (const n of patIns) assert.equal(await statusOf(n.id, /^tables: connected$/, 15000, `request-in ${n.method}`), 'tables: connected');
+  });
+
   it('the Dojo pay-at-table tab: request-in nodes "connected", and the card machine records a payment by itself', async () => {
     const recordIn = requestIns.find((n) => n.method === 'RecordOrderPaymentByIdV1')!;
     await openTab(tableTab, recordIn.id);
@@ -417,8 +435,17 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     await openEditor(recordIn.id, '#node-input-method');
     assert.match(await page.locator('.red-ui-tray').last().locator('.red-ui-tray-header').innerText(), /Edit request in node/);
     assert.equal(await page.locator('#node-input-provider').inputValue(), 'dojo');
-    assert.deepEqual(await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => [o.value, o.textContent])), [['dojo', 'Dojo']],
-      'only providers that send requests are offered');
+    assert.deepEqual(await page.locator('#node-input-provider option').evaluateAll((os: any[]) => os.map((o) => [o.value, o.textContent])),
+      [['paymentsense', 'Paymentsense Connect'], ['dojo', 'Dojo']], 'only providers that send requests are offered');
+    // Paymentsense offers its pay-at-table messages, in its own row.
+    await page.locator('#node-input-provider').selectOption('paymentsense');
+    assert.ok(await visible('#node-input-paymentsense'), 'the Paymentsense connection row is shown');
+    assert.equal(await visible('#node-input-dojo'), false, 'the Dojo row is hidden');
+    const patOptions = await page.locator('#node-input-method option').evaluateAll((os: any[]) => os.map((o) => o.value));
+    for (const m of ['tableListRequest', 'tableLockRequest', 'posReceiptRequest', 'finalPOSReceiptRequest', 'transactionResponse', 'tableUnlock', '*']) {
+      assert.ok(patOptions.includes(m), `${m} in ${JSON.stringify(patOptions)}`);
+    }
+    await page.locator('#node-input-provider').selectOption('dojo');
     assert.ok(await visible('#node-input-dojo'), 'the Dojo connection row is shown');
     assert.equal(await page.locator('#node-input-dojo').inputValue(), dojoConfigId, 'the connection select holds the config node');
 
@@ -437,7 +464,8 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     for (const l of ['Provider', 'Connection', 'Method', 'Timeout', 'Name']) assert.ok(labels.includes(l), `label ${l} in ${JSON.stringify(labels)}`);
     assert.match(await page.locator('#dialog-form .form-tips:not(.pos-not-offered)').innerText(), /response/);
     // The providers that never call the flow are named, with the reason.
-    assert.match(await page.locator('#dialog-form .pos-not-offered').innerText(), /Not offered here:.*Paymentsense Connect.*Modulus Labs.*SensePass/s);
+    assert.match(await page.locator('#dialog-form .pos-not-offered').innerText(), /Not offered here:.*Modulus Labs.*SensePass/s);
+    assert.doesNotMatch(await page.locator('#dialog-form .pos-not-offered').innerText(), /Paymentsense/, 'Paymentsense pay at table is offered');
     assertTranslated(await trayTexts(), 'the request-in dialog');
     assert.deepEqual(await page.locator('#dialog-form .input-error').evaluateAll((es: any[]) => es.map((e) => e.id)), []);
     await page.locator('.red-ui-tray').last().screenshot({ path: SHOTS.requestIn });

@@ -89,6 +89,19 @@ describe('quick start: npm start', function () {
     assert.equal(order.status, order.paidAmount.value === order.totalAmount.value ? 'Finalized' : 'Accepted');
   });
 
+  it('the Paymentsense pay-at-table example records the terminal\'s payments by itself within 20 s of the start', async () => {
+    const txIn = flows.find((n) => n.type === 'pos-request-in' && n.provider === 'paymentsense' && n.method === 'transactionResponse');
+    assert.ok(txIn, 'a request-in node for transactionResponse');
+    const recordFn = wiredFrom(txIn, (n) => n.type === 'function');
+    assert.ok(recordFn, 'a function node records the payments');
+    const recorded = wiredFrom(recordFn, (n) => n.type === 'debug');
+    assert.ok(recorded, 'a debug node shows the recorded payments');
+    // Nobody clicks anything: about 10 s after /pat connects the simulated terminal lists, locks, pays and unlocks.
+    const m = await tap!.waitFor('the "payments recorded" debug message', flowsStartedAt + 20000 - Date.now(), (d) => d.id === recorded.id);
+    assert.match(m.msg, /^table T\d+: recorded \d+\.\d\d( \+ \d+\.\d\d)? GBP, \d+\.\d\d left to pay$/, m.msg);
+    assert.ok(!tap!.messages.some((d) => d.msg.includes('simulator-token')), 'no token in debug output');
+  });
+
   it('the Dojo counter example: the approved-payment inject gives an approved result from Dojo', async () => {
     const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'dojo' && approvedInject(n));
     assert.ok(pay, 'a Dojo pay node fed by the approved-payment inject');

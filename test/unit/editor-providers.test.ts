@@ -9,6 +9,7 @@ import { DOJO_METHODS } from '../../lib/providers/dojo/schemas';
 import { DojoProvider } from '../../lib/providers/dojo/client';
 import { ModulusProvider } from '../../lib/providers/modulus/client';
 import { PaymentsenseProvider } from '../../lib/providers/paymentsense/client';
+import { PAT_METHODS } from '../../lib/providers/paymentsense/pat-wire';
 import { QuickPayProvider } from '../../lib/providers/quickpay/client';
 import { simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassProvider } from '../../lib/providers/sensepass/client';
@@ -31,6 +32,10 @@ describe('editor provider table (resources/pos-editor.js)', () => {
   it('offers Dojo request-in methods exactly as derived from Dojo\'s AsyncAPI (HandleEventV1 goes to notification nodes)', () => {
     const derived = DOJO_METHODS.map((m) => m.method).filter((m) => m !== 'HandleEventV1').sort();
     assert.deepEqual([...(byName.get('dojo')?.requestMethods ?? [])].sort(), derived);
+  });
+
+  it('offers the Paymentsense pay-at-table methods the runtime serves, in the same order', () => {
+    assert.deepEqual(byName.get('paymentsense')?.requestMethods, [...PAT_METHODS]);
   });
 
   it('claims the same capabilities as the runtime adapters', () => {

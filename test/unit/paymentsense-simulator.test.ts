@@ -193,11 +193,15 @@ describe('Paymentsense PAC simulator', function () {
       assert.equal(sim.connectionCount, 1);
     });
 
-    it('answers 404 for any path but /pac (including /pat, not simulated yet)', async () => {
+    it('answers 404 for any path but /pac and /pat (paths are case-sensitive)', async () => {
       const { base } = await start();
       assert.equal((await attempt(pacUrl(base, {}, '/'))).status, 404);
-      assert.equal((await attempt(pacUrl(base, {}, '/pat'))).status, 404);
       assert.equal((await attempt(pacUrl(base, {}, '/PAC'))).status, 404);
+      assert.equal((await attempt(pacUrl(base, {}, '/PAT'))).status, 404);
+      // /pat is the pay-at-table terminal's (test/unit/paymentsense-pat.test.ts): it upgrades.
+      const pat = new WebSocket(pacUrl(base, {}, '/pat'));
+      await new Promise((resolve, reject) => { pat.once('open', resolve); pat.once('error', reject); });
+      pat.close();
     });
 
     it('answers 400 for a missing installer id, software house id or a bad api-version', async () => {

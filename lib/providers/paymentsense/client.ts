@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PosError, isPosError } from '../../core/errors';
 import { eventName } from '../../core/names';
 import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
+import type { RequestServer } from '../../core/inbound';
+import { PAT_OFF, type PatServer } from './pat';
 import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
@@ -28,6 +30,8 @@ export interface PaymentsenseOptions extends PaymentsenseEndpoint {
   /** Between two look-ups of a transaction that is still running. */
   lookupIntervalMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Pay at table: the /pat connection, started and stopped with this one. Absent: pay at table is off. */
+  tables?: PatServer;
 }
 
 interface ActivePayment {
@@ -37,7 +41,7 @@ interface ActivePayment {
 }
 
 const CAPABILITIES: Capabilities = {
-  pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
+  pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
   // preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
   preauth: true, completion: true, release: false, verify: true, reports: true,
 };
@@ -48,6 +52,8 @@ const PING_LIKE = /^(ping|heartbeat|keep-?alive)$/i;
 export class PaymentsenseProvider implements PaymentProvider {
   readonly name = 'paymentsense' as const;
   readonly capabilities = CAPABILITIES;
+  /** The terminals' pay-at-table requests; with pay at table off, a server that says so. */
+  readonly requests: RequestServer;
   private readonly socket: ReconnectingSocket;
   private readonly peer: JsonRpcPeer;
   private readonly redact: Redactor;
@@ -98,6 +104,8 @@ export class PaymentsenseProvider implements PaymentProvider {
       throw new JsonRpcError(RPC_ERRORS.methodNotFound, `Method not found: ${ctx.method}`);
     });
     this.peer.onNotification((method, params) => this.handleNotification(method, params));
+    this.requests = opts.tables ?? PAT_OFF;
+    opts.tables?.onNotification((event) => this.notificationListeners.emit(event));
   }
 
   get state(): ConnectionState {
@@ -106,6 +114,7 @@ export class PaymentsenseProvider implements PaymentProvider {
 
   start(): void {
     this.stopped = false;
+    this.opts.tables?.start();
     if (!this.prepare) return this.socket.start();
     this.starting ??= this.prepare().then(({ url }) => {
       this.opts.url = url;
@@ -120,7 +129,7 @@ export class PaymentsenseProvider implements PaymentProvider {
     for (const payment of this.active.values()) if (payment.signature) clearTimeout(payment.signature.timer);
     // Pending requests fail now; the peer itself stays usable for a later start().
     this.peer.failPending(new PosError('closed', 'the Paymentsense connection was closed'));
-    await this.socket.stop();
+    await Promise.all([this.socket.stop(), this.opts.tables?.stop()]);
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {

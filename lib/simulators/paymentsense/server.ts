@@ -1,13 +1,16 @@
-// The network side of the PAC simulator: the HTTP upgrade with Connect's query-parameter
-// checks (protocol notes 2.1), one RpcPeer per accepted till, and the server-driven ping that
-// ends half-open connections (notes 2.3).
+// The network side of the Connect simulator: the HTTP upgrade with Connect's query-parameter
+// checks (protocol notes 2.1), one RpcPeer per accepted till (/pac) or pay-at-table EPoS
+// (/pat, handed to the PAT terminal), and the server-driven ping that ends half-open
+// connections (notes 2.3).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { PAC_PATH, QUERY } from '../../providers/paymentsense/wire';
+import { PAC_PATH, PAT_PATH, QUERY } from '../../providers/paymentsense/wire';
+import { FINAL_RECEIPT_FLAG } from '../../providers/paymentsense/pat-wire';
 import { closeHttpServer, closeSocket, listenOn } from '../socket-util';
-import { RpcPeer, type IncomingRequest } from './rpc';
+import { METHOD_NOT_FOUND, RpcFault, RpcPeer, type IncomingRequest } from './rpc';
+import type { PatClient } from './pat-terminal';
 
 export interface SimFaults {
   dropMidPayment: boolean;
@@ -28,6 +31,9 @@ export interface PacServerOptions {
   /** Read live: tests flip faults while clients are connected. */
   faults: Readonly<SimFaults>;
   onRequest(peer: RpcPeer, req: IncomingRequest): unknown;
+  /** A pay-at-table EPoS connected to /pat. */
+  onPatClient?(client: PatClient): void;
+  onPatClose?(peer: RpcPeer): void;
   log(line: string): void;
 }
 
@@ -38,9 +44,10 @@ const MAX_MISSED_PONGS = 2;
 interface Client {
   peer: RpcPeer;
   missedPongs: number;
+  pat: boolean;
 }
 
-type Verdict = { accept: true } | { accept: false; status: number; message: string } | { accept: false; close1008: true; message: string };
+type Verdict = { accept: true; pat: boolean; finalReceipt: boolean } | { accept: false; status: number; message: string } | { accept: false; close1008: true; message: string };
 
 export class PacServer {
   private http?: Server;
@@ -55,8 +62,16 @@ export class PacServer {
 
   constructor(private readonly opts: PacServerOptions) {}
 
+  /** Open pay-at-counter (/pac) connections. */
   get connectionCount(): number {
-    return this.clients.size;
+    let n = 0;
+    for (const c of this.clients.values()) if (!c.pat) n += 1;
+    return n;
+  }
+
+  /** Open /pat connections (one, unless a displaced one is still closing). */
+  get patConnectionCount(): number {
+    return this.clients.size - this.connectionCount;
   }
 
   get connectionAttempts(): number {
@@ -68,8 +83,9 @@ export class PacServer {
     this.wss = new WebSocketServer({ noServer: true, autoPong: false, clientTracking: false, maxPayload: 1024 * 1024 });
     const http = createServer((req, res) => {
       const path = pathOf(req);
-      res.writeHead(path === PAC_PATH ? 426 : 404, { 'Content-Type': 'application/json', Connection: 'close' });
-      res.end(JSON.stringify({ userMessage: path === PAC_PATH ? 'Upgrade Required' : 'Not Found' }));
+      const known = path === PAC_PATH || path === PAT_PATH;
+      res.writeHead(known ? 426 : 404, { 'Content-Type': 'application/json', Connection: 'close' });
+      res.end(JSON.stringify({ userMessage: known ? 'Upgrade Required' : 'Not Found' }));
     });
     this.http = http;
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
@@ -104,7 +120,7 @@ export class PacServer {
       this.sockets.add(ws);
       ws.on('close', () => this.sockets.delete(ws));
       ws.on('error', (err) => this.opts.log(`socket error: ${err.message}`));
-      if (verdict.accept) this.accept(ws);
+      if (verdict.accept) this.accept(ws, verdict.pat, verdict.finalReceipt);
       else {
         this.opts.log(`connection refused after upgrade: 1008 ${verdict.message}`);
         ws.close(1008, verdict.message);
@@ -123,8 +139,8 @@ export class PacServer {
    */
   private check(req: IncomingMessage): Verdict {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    // Pay at table (/pat) is not simulated yet, so it is refused like any unknown path.
-    if (url.pathname !== PAC_PATH) return { accept: false, status: 404, message: 'Not Found' };
+    const pat = url.pathname === PAT_PATH && this.opts.onPatClient !== undefined;
+    if (url.pathname !== PAC_PATH && !pat) return { accept: false, status: 404, message: 'Not Found' };
     const q = url.searchParams;
     const version = q.get(QUERY.apiVersion);
     if (!version || !API_VERSIONS.includes(version)) {
@@ -139,31 +155,37 @@ export class PacServer {
       q.get(QUERY.token) === this.opts.token &&
       (this.opts.softwareHouseId === undefined || softwareHouseId === this.opts.softwareHouseId) &&
       (this.opts.installerId === undefined || installerId === this.opts.installerId);
-    if (credentialsOk) return { accept: true };
+    if (credentialsOk) return { accept: true, pat, finalReceipt: pat && q.has(FINAL_RECEIPT_FLAG) };
     return this.opts.authFailure === 'close-1008'
       ? { accept: false, close1008: true, message: 'Unauthorized' }
       : { accept: false, status: 401, message: 'Unauthorized' };
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, pat: boolean, finalReceipt: boolean): void {
     const id = this.nextConnectionId++;
     const faults = this.opts.faults;
     const peer = new RpcPeer(id, ws, {
-      onRequest: (p, req) => this.opts.onRequest(p, req),
+      // On /pat the terminal asks and the EPoS answers; the EPoS has nothing to call.
+      onRequest: (p, req) => {
+        if (pat) throw new RpcFault(METHOD_NOT_FOUND, `Method not found on ${PAT_PATH}: ${String(req.method).slice(0, 64)}`);
+        return this.opts.onRequest(p, req);
+      },
       malformedFrames: () => faults.malformedFrames,
       // A half-open socket says nothing at all, so the client's heartbeat must hear silence.
       unsolicitedAllowed: () => !faults.ignorePings,
       log: this.opts.log,
     });
-    const client: Client = { peer, missedPongs: 0 };
+    const client: Client = { peer, missedPongs: 0, pat };
     this.clients.set(ws, client);
     ws.on('pong', () => { client.missedPongs = 0; });
     ws.on('ping', (data) => { if (!faults.ignorePings && ws.readyState === ws.OPEN) ws.pong(data); });
     ws.on('close', (code) => {
       this.clients.delete(ws);
+      if (pat) this.opts.onPatClose?.(peer);
       this.opts.log(`connection ${id} closed (${code}); ${this.clients.size} open`);
     });
-    this.opts.log(`connection ${id} opened; ${this.clients.size} open`);
+    this.opts.log(`connection ${id} opened${pat ? ` on ${PAT_PATH}` : ''}; ${this.clients.size} open`);
+    if (pat) this.opts.onPatClient?.({ peer, finalReceipt, close: (code, reason) => ws.close(code, reason) });
   }
 
   private pingAll(): void {

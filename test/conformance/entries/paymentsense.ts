@@ -22,7 +22,7 @@ async function start(): Promise<SimulatorHandle> {
 export const paymentsenseEntry: ConformanceEntry = {
   provider: 'paymentsense',
   configType: 'pos-paymentsense',
-  capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
+  capabilities: { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
     preauth: true, completion: true, release: false, verify: true, reports: true },
   nodeModules: ALL_NODES,
   start,
