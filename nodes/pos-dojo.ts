@@ -42,6 +42,8 @@ export = function (RED: RedApi): void {
     const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';
     const apiKey = simulated ? SIMULATOR_API_KEY : resolveSecret(RED, node, node.credentials?.apiKey);
+    // Dojo's API key is the account (it also decides sandbox or production).
+    const journal = accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey], config.journal);
     ownConnection(node, 'Dojo', simulated ? { name: 'dojo', create: () => new DojoSimulator({ payAtTableIntervalMs: SIMULATOR_TABLE_WALK_MS }) } : undefined,
       (prepare) => new DojoProvider({
         // The simulator's address is only known once it listens; the URL is taken on each attempt.
@@ -54,11 +56,10 @@ export = function (RED: RedApi): void {
         heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: MAX_HEARTBEAT_S }),
         pollIntervalMs: secondsMs(config.pollInterval, { fallback: DEFAULT_POLL_S, min: 0.05, max: 10 }),
         logger: nodeLogger(node),
+        // Dojo serves one EPOS Data socket per account: on a shared journal, one instance holds it.
+        ...(journal.openLease ? { lease: journal.openLease } : {}),
       }, prepare),
-      // Dojo's API key is the account (it also decides sandbox or production).
-      accountJournal(RED, node, 'dojo', environment, simulated ? [] : [config.url?.trim(), apiKey], config.journal),
-      // Dojo serves one EPOS Data connection per account: on a shared journal, one instance holds it.
-      { singleConnection: true });
+      journal);
   }, {
     credentials: { apiKey: { type: 'password' } },
   });

@@ -99,11 +99,4 @@ export interface PaymentProvider {
   setTopics?(topics: readonly string[]): void;
   /** The channel names a set of topics stands for, so each listener gets only its own channels' events. */
   channelsOf?(topics: readonly string[]): string[];
-  /**
-   * Providers of which only one part allows a single connection per account (Dojo's EPOS
-   * socket): on a shared journal that part runs only while this instance holds the lease, and
-   * the rest (payments at the counter) runs on every instance; meanwhile the state is `standby`
-   * with `paysHere`. Called before start() and whenever the lease changes hands.
-   */
-  holdExclusivePart?(held: boolean): void;
 }

@@ -132,7 +132,8 @@ export class ProviderConnection {
 
   private fanOut(state: ConnectionState): void {
     for (const user of this.users.values()) user.onState(state);
-    const handsOver = this.provider instanceof LeasedProvider && this.provider.handsOver;
+    // Only a provider leased whole hands payments over; one that leases a part of itself pays everywhere.
+    const handsOver = this.provider instanceof LeasedProvider;
     // Only while connected: what is queued meanwhile waits for a holder that can send it.
     if (state.name === 'connected' && handsOver) {
       this.serving ??= this.journal.handOff?.serve((entry, remainingMs) => this.payments.runHandedOver(entry, remainingMs));

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { isPosError } from '../../lib/core/errors';
-import { LeasedProvider } from '../../lib/core/leased-provider';
+import { LeasedProvider, type ConnectionLease } from '../../lib/core/leased-provider';
 import type { PaymentProvider } from '../../lib/core/provider';
 import type { Logger, PaymentRequest, PaymentResult, ProgressEvent } from '../../lib/core/types';
 import { PostgresJournal } from '../../lib/journal/postgres-journal';
@@ -38,7 +38,8 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 interface Instance {
   id: string;
   connection: ProviderConnection;
-  leased: LeasedProvider;
+  /** The provider as the connection has it: leased whole, or leasing a part of itself. */
+  leased: PaymentProvider & { holding?: boolean };
   recovered: PaymentResult[];
   pay(request: PaymentRequest, timeoutMs?: number): Promise<{ result: PaymentResult; duplicate: boolean; progress: ProgressEvent[] }>;
   stop(): Promise<void>;
@@ -66,9 +67,14 @@ describe('lease and hand-off on PostgreSQL (in one process)', function () {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
   });
 
-  async function instance(id: string, table: string, account: string, inner: () => PaymentProvider): Promise<Instance> {
+  /**
+   * `inner` gets the lease when the provider leases a part of itself (Dojo's EPOS socket);
+   * otherwise (`whole`) the whole provider is leased, as config nodes do for Modulus.
+   */
+  async function instance(id: string, table: string, account: string, inner: (lease?: () => Promise<ConnectionLease>) => PaymentProvider, whole = true): Promise<Instance> {
     const journal = await PostgresJournal.open({ connectionString: db.url, table, account, instanceId: id, leaseSeconds: LEASE_SECONDS, logger: quiet });
-    const leased = new LeasedProvider(inner(), () => PostgresLease.open({ connectionString: db.url, table, name: account, instanceId: id, leaseSeconds: LEASE_SECONDS, logger: quiet }), quiet);
+    const openLease = () => PostgresLease.open({ connectionString: db.url, table, name: account, instanceId: id, leaseSeconds: LEASE_SECONDS, logger: quiet });
+    const leased = whole ? new LeasedProvider(inner(), openLease, quiet) : inner(openLease);
     const connection = new ProviderConnection(leased, journal, quiet);
     const recovered: PaymentResult[] = [];
     connection.payments.onRecovered((r) => recovered.push(r));
@@ -163,7 +169,7 @@ describe('lease and hand-off on PostgreSQL (in one process)', function () {
     // The gateway refuses the key: whoever holds the lease cannot connect, so nobody serves the queue.
     m.sim.setFault('refuseKey', true);
     const a = await instance('node-a', m.table, 'modulus:acct', m.make);
-    await until('node-a holds the lease but is refused', 10000, () => a.leased.holding && a.leased.state.name === 'unauthorized');
+    await until('node-a holds the lease but is refused', 10000, () => a.leased.holding === true && a.leased.state.name === 'unauthorized');
     const b = await instance('node-b', m.table, 'modulus:acct', m.make);
     await until('node-b on standby', 10000, () => b.leased.state.name === 'standby');
     const started = Date.now();
@@ -230,10 +236,12 @@ describe('lease and hand-off on PostgreSQL (in one process)', function () {
     const { url } = await sim.start();
     cleanups.push(() => sim.stop());
     const table = `handoff_${++tables}`;
-    const make = () => new DojoProvider({ environment: 'custom', url, apiKey: DOJO_KEY, softwareHouseId: 'SH-test', logger: quiet, pollIntervalMs: 50, backoff: { initialMs: 50, maxMs: 200 } });
-    const a = await instance('node-a', table, 'dojo:acct', make);
+    const make = (lease?: () => Promise<ConnectionLease>) => new DojoProvider({
+      environment: 'custom', url, apiKey: DOJO_KEY, softwareHouseId: 'SH-test', logger: quiet, pollIntervalMs: 50, backoff: { initialMs: 50, maxMs: 200 }, ...(lease ? { lease } : {}),
+    });
+    const a = await instance('node-a', table, 'dojo:acct', make, false);
     await until('node-a holds the EPOS socket', 10000, () => a.leased.state.name === 'connected');
-    const b = await instance('node-b', table, 'dojo:acct', make);
+    const b = await instance('node-b', table, 'dojo:acct', make, false);
     await until('node-b on standby, paying itself', 10000, () => b.leased.state.name === 'standby');
     const state = b.leased.state;
     assert.ok(state.name === 'standby' && state.paysHere === true, JSON.stringify(state));

@@ -11,6 +11,8 @@ import { DojoCounter } from './counter';
 import { dojoEndpoints, keyWarning, type DojoEnvironment } from './endpoint';
 import { EposServer, type DojoEvent } from './epos-server';
 import { DojoRest } from './rest';
+import { LeasedConnection, type Runnable } from '../../core/leased-connection';
+import type { ConnectionLease } from '../../core/leased-provider';
 import { Listeners } from '../../core/listeners';
 
 export interface DojoOptions {
@@ -33,6 +35,8 @@ export interface DojoOptions {
   apiVersion?: string;
   /** Version string registered with each capability. Default 'v1'. */
   capabilityVersion?: string;
+  /** A shared journal's lease: the EPOS socket is opened only while this instance holds it. */
+  lease?: () => Promise<ConnectionLease>;
 }
 
 const CAPABILITIES: Capabilities = {
@@ -60,14 +64,9 @@ export class DojoProvider implements PaymentProvider {
   /** The tail of the event queue: events are delivered in the order Dojo sent them. */
   private events: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
-  /** Not running: before start() and after stop(). */
-  private stopped = true;
-  /** The base URL is known (after `prepare`): payments can go out. */
-  private prepared = false;
-  /** The EPOS socket's lease on a shared journal: `own` without one (the socket is always ours). */
-  private exclusive: 'own' | 'held' | 'elsewhere' = 'own';
-  private serverStopping: Promise<void> = Promise.resolve();
-  private readonly states = new Listeners<ConnectionState>((m) => this.logger.error(`Dojo: a state listener failed: ${this.redact(m)}`));
+  private stopped = false;
+  /** The EPOS socket as this instance runs it: itself, or (shared journal) only while holding the lease. */
+  private readonly epos: Runnable;
 
   /**
    * `prepare` runs before the first connection attempt and may supply the base URL (the
@@ -111,56 +110,27 @@ export class DojoProvider implements PaymentProvider {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
     this.requests = this.server;
-    this.server.onState((state) => {
-      if (this.exclusive !== 'elsewhere') this.states.emit(state);
-    });
+    // Dojo serves one EPOS socket per account: with a shared journal only the lease holder opens it.
+    this.epos = opts.lease ? new LeasedConnection(this.server, opts.lease, this.logger, 'Dojo EPOS Data') : this.server;
   }
 
   get state(): ConnectionState {
-    if (this.exclusive === 'elsewhere' && this.prepared && !this.stopped) {
-      return { name: 'standby', reason: 'another Node-RED instance holds the Dojo EPOS connection (pay at table, events); payments go out here', paysHere: true };
-    }
-    return this.server.state;
+    const state = this.epos.state;
+    // On standby only the socket is elsewhere: payments at the counter go out here through REST.
+    if (state.name === 'standby') return { ...state, paysHere: true };
+    return state;
   }
 
   start(): void {
     this.stopped = false;
     this.counter.reopen();
-    if (!this.prepare) {
-      this.prepared = true;
-      return this.startServer();
-    }
+    if (!this.prepare) return this.epos.start();
     this.starting ??= this.prepare().then(({ url }) => {
       this.opts.url = url;
-      this.prepared = true;
     });
     this.starting.then(() => {
-      if (!this.stopped) this.startServer();
+      if (!this.stopped) this.epos.start();
     }, (err: Error) => this.logger.error(`Dojo: could not start: ${this.redact(err.message)}`));
-  }
-
-  /** The EPOS socket, unless another instance holds it (then the standby state is shown). */
-  private startServer(): void {
-    if (this.exclusive === 'elsewhere') {
-      this.states.emit(this.state);
-      return;
-    }
-    // A socket still closing from a lease lost a moment ago goes first: never two at once.
-    void this.serverStopping.then(() => {
-      if (!this.stopped && this.exclusive !== 'elsewhere') this.server.start();
-    });
-  }
-
-  holdExclusivePart(held: boolean): void {
-    const was = this.exclusive;
-    this.exclusive = held ? 'held' : 'elsewhere';
-    if (was === this.exclusive || this.stopped) return;
-    if (held) {
-      if (this.prepared) this.startServer();
-      return;
-    }
-    this.serverStopping = this.server.stop().catch((err: Error) => this.logger.warn(`Dojo: closing the EPOS socket: ${this.redact(err.message)}`));
-    if (this.prepared) this.states.emit(this.state);
   }
 
   async stop(): Promise<void> {
@@ -168,14 +138,11 @@ export class DojoProvider implements PaymentProvider {
     // Running payments stop waiting at once; their outcome is asked about with the same reference later.
     this.counter.stop();
     this.rest.destroy();
-    await this.serverStopping;
-    await this.server.stop();
-    // The socket's own 'closed' was not passed on while another instance held it.
-    if (this.exclusive === 'elsewhere') this.states.emit(this.server.state);
+    await this.epos.stop();
   }
 
   onState(listener: (s: ConnectionState) => void): Unsubscribe {
-    return this.states.add(listener);
+    return this.epos.onState((state) => listener(state.name === 'standby' ? { ...state, paysHere: true } : state));
   }
 
   onNotification(listener: (e: NotificationEvent) => void): Unsubscribe {
