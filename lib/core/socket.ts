@@ -66,8 +66,10 @@ export function defaultClassifyFailure(f: Failure): FailureKind {
 
 /** Masks query and fragment parameter values and URL user-info, where tokens usually travel. */
 export function defaultRedact(text: string): string {
+  // The parameter name may not contain `?` or `;`: otherwise a run of them with no `=` was
+  // rescanned from each one (quadratic on a long reason or frame). The masked output is the same.
   return text
-    .replace(/([?&#;][^=&#\s"'<>]*=)[^&#\s"'<>]+/g, '$1***')
+    .replace(/([?&#;][^=&#?;\s"'<>]*=)[^&#\s"'<>]+/g, '$1***')
     .replace(/(\/\/)[^/@\s"'<>]+@/g, '$1***@');
 }
 

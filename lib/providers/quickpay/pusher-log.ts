@@ -14,8 +14,9 @@ let installed = false;
 const SCRUB: Array<[RegExp, string]> = [
   // "auth":"key:signature" in pusher:subscribe, and shared secrets of encrypted channels.
   [/("(?:auth|shared_secret|channel_data)"\s*:\s*")(?:[^"\\]|\\.)*"/g, '$1***"'],
-  // A bare key:signature anywhere else.
-  [/\b[A-Za-z0-9_-]+:[0-9a-fA-F]{64}\b/g, '***'],
+  // A bare key:signature anywhere else. The key starts where a run of key characters starts
+  // (a look-behind, not \b, which also holds inside "a-a-a-..." and made the scan quadratic).
+  [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]+:[0-9a-fA-F]{64}\b/g, '***'],
   [/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer ***'],
   // Anything shaped like a JWT.
   [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '***'],
