@@ -47,6 +47,12 @@ export interface QuickPayOptions {
   pongTimeoutMs?: number;
   /** Where we reconnect ourselves (after a 4100-4199 close) and retry a failed channel auth. */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * A refused channel (401/403, or a signature the server rejects) is asked for again on the
+   * next connection and then on a back-off from minMs (default 60 s, also the least time between
+   * two auth calls for it) doubling to maxMs (default 15 min). Shorter values are for tests.
+   */
+  refusedRetry?: { minMs?: number; maxMs?: number };
   /** The auth endpoint below the REST base; default '/v1/websocket/auth' [doc]. */
   authPath?: string;
   /** The JWT `uri` claim of the auth call; default the auth path (the docs leave /v1 open) [inferred]. */
@@ -131,6 +137,7 @@ export class QuickPayProvider implements PaymentProvider {
       ...(opts.activityTimeoutMs ? { activityTimeoutMs: opts.activityTimeoutMs } : {}),
       ...(opts.pongTimeoutMs ? { pongTimeoutMs: opts.pongTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.refusedRetry ? { refusedRetry: opts.refusedRetry } : {}),
       onEvent: (channel, event, data) => this.onEvent(channel, event, data),
       onLost: () => this.replays.lost(),
       onResubscribed: (channel) => this.replays.resubscribed(channel),

@@ -14,7 +14,7 @@ import type { ChannelAuthOutcome } from './authorizer';
 import { closeClass, isUnauthorizedCode, oneLine, refusalReason } from './close-codes';
 import { attachPusherLog } from './pusher-log';
 import { checkFrame, checkPusherErrorData, checkSubscriptionCount } from './schemas';
-import { ChannelSubscriptions } from './subscriptions';
+import { ChannelSubscriptions, type RefusedRetry } from './subscriptions';
 import type { QuickPayEndpoints } from './urls';
 
 export interface StreamOptions {
@@ -29,6 +29,8 @@ export interface StreamOptions {
   activityTimeoutMs?: number;
   pongTimeoutMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** How often a refused channel is asked for again (default once a minute at most, 15 min at least). */
+  refusedRetry?: RefusedRetry;
   onEvent: (channel: string, event: string, data: unknown) => void;
   /** The connection was lost: events may come again after the re-subscription. */
   onLost: () => void;
@@ -79,7 +81,7 @@ export class QuickPayStream {
       changed: () => this.publish(),
       event: (channel, event, data) => opts.onEvent(channel, event, data),
       resubscribed: (channel) => opts.onResubscribed(channel),
-    }, opts.backoff);
+    }, opts.backoff, opts.refusedRetry);
   }
 
   get state(): ConnectionState {
@@ -189,6 +191,7 @@ export class QuickPayStream {
   }
 
   private authorizeFor(generation: number, socketId: string, channelName: string, callback: ChannelAuthorizationCallback): void {
+    if (!this.subs.admit(channelName, callback)) return;
     const finish = (outcome: ChannelAuthOutcome) => {
       const pusher = this.pusher;
       if (generation !== this.generation || !pusher) return;
@@ -270,6 +273,7 @@ export class QuickPayStream {
         this.log('info', `QuickPay: connected${this.attempt > 0 ? ` after ${this.attempt} retr${this.attempt === 1 ? 'y' : 'ies'}` : ''}`);
         this.attempt = 0;
         this.setConn({ name: 'connected' });
+        this.subs.connected();
         return;
       }
       case 'unavailable':
@@ -399,6 +403,7 @@ export class QuickPayStream {
   }
 
   private lose(): void {
+    this.subs.disconnected();
     if (!this.live) return;
     this.live = false;
     try {
