@@ -52,6 +52,11 @@ export interface ModulusOptions {
   /** getTerminals answer and HTTP look-ups, default 10000. */
   requestTimeoutMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Default 5000: displaced by another client mid-payment, how often the HTTP API (apiSecret
+   * set) is asked for the payment's result until its deadline.
+   */
+  displacedLookupIntervalMs?: number;
 }
 
 const CAPABILITIES = {
@@ -91,6 +96,7 @@ export class ModulusProvider implements PaymentProvider {
   private readonly groupId: string | undefined;
   private readonly graceMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly displacedLookupIntervalMs: number;
   private readonly terminals = new TerminalDirectory();
   /** Running payments by transactionId. */
   private readonly running = new Map<string, PaymentWait>();
@@ -119,6 +125,7 @@ export class ModulusProvider implements PaymentProvider {
     if (!(this.prepare && opts.environment === 'custom' && !opts.url)) this.endpoints();
     this.graceMs = positive(opts.graceMs, 60_000);
     this.requestTimeoutMs = positive(opts.requestTimeoutMs, 10_000);
+    this.displacedLookupIntervalMs = positive(opts.displacedLookupIntervalMs, 5000);
 
     this.socket = new ReconnectingSocket({
       url: () => this.endpoints().wsUrl,
@@ -147,7 +154,7 @@ export class ModulusProvider implements PaymentProvider {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('close', () => this.onClose());
     this.socket.on('message', (text: string) => this.receive(text));
-    this.socket.on('state', (state: ConnectionState) => this.stateListeners.emit(state));
+    this.socket.on('state', (state: ConnectionState) => this.onSocketState(state));
   }
 
   get state(): ConnectionState {
@@ -292,6 +299,13 @@ export class ModulusProvider implements PaymentProvider {
     }
   }
 
+  private onSocketState(state: ConnectionState): void {
+    // Displaced by a forceDisconnect frame or by a close whose reason says so: no reconnect, so
+    // the results of running payments can only come from the HTTP API.
+    if (state.name === 'displaced') this.followDisplaced();
+    this.stateListeners.emit(state);
+  }
+
   private onClose(): void {
     this.heartbeat.stop();
     // Payments keep waiting: their result may still come on the next connection or from a look-up.
@@ -419,15 +433,48 @@ export class ModulusProvider implements PaymentProvider {
 
   private onForceDisconnect(reason: string | undefined, frame: WireFrame): void {
     const why = reason ? reason.slice(0, 200) : 'no reason given';
+    // Before the state changes, so that a payment ended here names the reason.
+    this.followDisplaced(why);
     // Reconnecting would displace the other client in turn: no retry until start() again.
     this.socket.halt('displaced', `another client using the same API key took over: ${why}`);
     this.heartbeat.stop();
     this.failTerminalWaiters(new PosError('not_connected', `another client using the same Modulus Labs API key took over (${why})`));
-    for (const wait of [...this.running.values()]) {
-      this.settle(wait, new PosError('timeout',
-        `displaced: another client using the same API key took over the Modulus Labs connection (${this.redact(why)}) while this payment was running, so its result cannot arrive here`));
-    }
     this.notify('force_disconnect', frame);
+  }
+
+  /**
+   * Payments running when another client took the connection over. With the API secret each
+   * sent one is looked up over HTTP now and then every displacedLookupIntervalMs until its
+   * deadline (whose own look-up is the last), so it ends with its real outcome; the connection
+   * is not taken back, which would displace the other client in turn. Without the secret, or
+   * for a frame that never left, there is nobody to ask: it ends at once.
+   */
+  private followDisplaced(why?: string): void {
+    const safe = why === undefined ? undefined : this.redact(why);
+    for (const wait of [...this.running.values()]) {
+      if (wait.displaced) continue;
+      wait.displaced = true;
+      if (!this.apiSecret || wait.sentAt === undefined) {
+        this.settle(wait, new PosError('timeout',
+          `displaced: another client using the same API key took over the Modulus Labs connection${safe ? ` (${safe})` : ''} while this payment was running, so its result cannot arrive here${this.apiSecret ? '' : ' (set the API secret to have it looked up)'}`));
+        continue;
+      }
+      this.progress(wait, 'displaced',
+        'Another client using the same API key took over the connection; asking the Terminal Gateway HTTP API for this payment\'s result until its deadline', {});
+      this.lookUpDisplaced(wait);
+    }
+  }
+
+  private lookUpDisplaced(wait: PaymentWait, first = true): void {
+    if (wait.done || this.stopped) return;
+    void this.askAbout(wait, true).then((found) => {
+      if (wait.done || this.stopped) return;
+      if (first && found.found === 'cannot_ask') {
+        this.logger.warn(`Modulus Labs: payment ${wait.reference}: could not ask the gateway after being displaced: ${found.reason}; asking again until its deadline`);
+      }
+      // The deadline's own look-up (onDeadline) comes last; no extra one just before it.
+      if (wait.deadline - Date.now() > this.displacedLookupIntervalMs) wait.later(() => this.lookUpDisplaced(wait, false), this.displacedLookupIntervalMs);
+    }, (err: unknown) => this.logger.error(`Modulus Labs: looking up payment ${wait.reference} failed: ${this.redact(errorText(err))}`));
   }
 
   private onError(frame: Record<string, unknown>, text: string): void {
@@ -470,7 +517,8 @@ export class ModulusProvider implements PaymentProvider {
     const why = found.found === 'in_progress' ? 'the gateway still reports it as in progress'
       : found.found === 'nothing' ? 'the gateway has no record of it'
       : found.found === 'cannot_ask' ? found.reason : 'unknown';
-    this.settle(wait, new PosError('timeout', `no result arrived from the terminal in time (${why})`));
+    const displaced = wait.displaced ? ', after another client using the same API key took over the connection' : '';
+    this.settle(wait, new PosError('timeout', `no result arrived from the terminal in time${displaced} (${why})`));
   }
 
   /** One HTTP look-up; a final answer settles the payment. */

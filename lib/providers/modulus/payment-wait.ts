@@ -12,9 +12,12 @@ export class PaymentWait {
   /** The connection (counted from 1) the frame left on; later connections ask about it once. */
   connection = 0;
   reconnectingSince: number | undefined;
+  /** Another client took the connection over while this ran: its result can only come from a look-up. */
+  displaced = false;
   private settled = false;
   private until: number;
   private timer: NodeJS.Timeout | undefined;
+  private followUp: NodeJS.Timeout | undefined;
   private resolveFn!: (r: PaymentResult) => void;
   private rejectFn!: (e: Error) => void;
 
@@ -39,6 +42,21 @@ export class PaymentWait {
 
   get done(): boolean {
     return this.settled;
+  }
+
+  /** When the wait ends (the attempt's deadline, or later while the gateway's grace runs). */
+  get deadline(): number {
+    return this.until;
+  }
+
+  /** Runs `fn` after `ms` unless the wait has ended by then; one at a time, cleared when it ends. */
+  later(fn: () => void, ms: number): void {
+    clearTimeout(this.followUp);
+    if (this.settled) return;
+    this.followUp = setTimeout(() => {
+      this.followUp = undefined;
+      if (!this.settled) fn();
+    }, Math.max(0, ms));
   }
 
   /** Starts the clock once the frame has left. */
@@ -67,6 +85,8 @@ export class PaymentWait {
     this.settled = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.followUp);
+    this.followUp = undefined;
     return true;
   }
 
