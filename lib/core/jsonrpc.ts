@@ -11,6 +11,8 @@
 // the other side's id space, and echoing it could settle one of *their* pending requests.
 
 import { PosError } from './errors';
+import { MAX_NAME_CHARS, MAX_NESTING, nestedTooDeep } from './frame-guard';
+import { redactHead } from './redact';
 import { type Logger, silentLogger } from './types';
 
 export const RPC_ERRORS = {
@@ -99,6 +101,11 @@ const MAX_TIMER_MS = 0x7fffffff; // setTimeout fires at once above this
 const LOG_SNIPPET_CHARS = 200;
 const LOG_MESSAGE_CHARS = 2000;
 const TIMED_OUT_MEMORY = 256;
+/**
+ * Items of an inbound batch beyond which it is refused whole, with one error: no provider
+ * batches, and each item is handled (and, when invalid, answered and logged) in one go.
+ */
+export const MAX_BATCH_ITEMS = 100;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -267,6 +274,12 @@ export class JsonRpcPeer {
     if (this.closed) return;
     // Last line of defence: whatever a peer sends, the process and the connection survive.
     try {
+      if (nestedTooDeep(text)) {
+        // Refused before JSON.parse, which alone would hold the event loop for a long time.
+        this.warnFrame(`frame nested more than ${MAX_NESTING} levels deep dropped`, text);
+        this.transmit(this.errorFrame(null, undefined, new JsonRpcError(RPC_ERRORS.invalidRequest, 'Invalid Request')));
+        return;
+      }
       let msg: unknown;
       try {
         msg = JSON.parse(text);
@@ -415,6 +428,11 @@ export class JsonRpcPeer {
       this.transmit(this.errorFrame(null, undefined, new JsonRpcError(RPC_ERRORS.invalidRequest, 'Invalid Request')));
       return;
     }
+    if (items.length > MAX_BATCH_ITEMS) {
+      this.warnFrame(`batch of ${items.length} messages refused (at most ${MAX_BATCH_ITEMS})`, text);
+      this.transmit(this.errorFrame(null, undefined, new JsonRpcError(RPC_ERRORS.invalidRequest, `Invalid Request: a batch may hold at most ${MAX_BATCH_ITEMS} messages`)));
+      return;
+    }
     const out: string[] = [];
     let waiting = 1; // the loop below holds one count until it has dispatched every item
     const done = (): void => {
@@ -466,19 +484,21 @@ export class JsonRpcPeer {
     const hasId = id !== undefined;
     const idOk = !hasId || isId(id);
     const params = msg.params;
-    if (msg.jsonrpc !== '2.0' || typeof method !== 'string' || !idOk || (params !== undefined && !isStructured(params))) {
+    // A method name of a megabyte is not a name: refused here, not quoted in every log line and error.
+    const methodOk = typeof method === 'string' && method.length <= MAX_NAME_CHARS;
+    if (msg.jsonrpc !== '2.0' || !methodOk || !idOk || (params !== undefined && !isStructured(params))) {
       this.warnFrame('invalid request dropped', text, msg);
       return this.errorFrame(
         hasId && idOk ? (id as JsonRpcId) : null,
-        typeof method === 'string' ? method : undefined,
+        methodOk ? (method as string) : undefined,
         new JsonRpcError(RPC_ERRORS.invalidRequest, 'Invalid Request'),
       );
     }
     if (!hasId) {
-      this.emitNotification(method, params);
+      this.emitNotification(method as string, params);
       return undefined;
     }
-    return this.invoke(method, params, id as JsonRpcId);
+    return this.invoke(method as string, params, id as JsonRpcId);
   }
 
   private invoke(method: string, params: unknown, id: JsonRpcId): Reply {
@@ -585,12 +605,15 @@ export class JsonRpcPeer {
 
   // ---- logging ----------------------------------------------------------------------------
 
-  /** Redacted first, then cut: a cut could split a secret and hide it from the redactor. */
+  /**
+   * Only the head that is shown is redacted (with a margin, so a secret cut by the limit is
+   * still masked whole): redacting a whole megabyte frame to log 200 characters of it held
+   * the event loop.
+   */
   private log(level: keyof Logger, message: string, limit = LOG_MESSAGE_CHARS): void {
     try {
-      let out = this.redact === undefined ? message : this.redact(message);
-      if (out.length > limit) out = out.slice(0, limit) + `… (${out.length} chars)`;
-      this.logger[level]('JSON-RPC: ' + out);
+      const { head, cut } = redactHead(message, this.redact ?? ((t) => t), limit);
+      this.logger[level]('JSON-RPC: ' + (cut ? `${head}… (${message.length} chars)` : head));
     } catch {
       // A broken logger or redactor must not take the connection down with it.
     }
@@ -600,6 +623,7 @@ export class JsonRpcPeer {
     let frame = text;
     if (frame === undefined) {
       try {
+        // A batch item: re-serialised to be shown, so it is one of at most MAX_BATCH_ITEMS.
         frame = JSON.stringify(value);
       } catch {
         frame = undefined;

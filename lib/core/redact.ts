@@ -21,8 +21,37 @@ export function makeRedactor(secrets: Array<string | undefined>): Redactor {
   };
 }
 
+/**
+ * Characters past the shown head that are redacted with it: a secret (or a token=... value) that
+ * starts in the head and is cut by the window's end is found whole if it is shorter than this.
+ */
+export const REDACT_MARGIN = 4096;
+
+/**
+ * The first `max` characters of `text` as a person may see them. Only the head is redacted (a
+ * frame can be megabytes; redacting all of it to show 200 characters held the event loop):
+ * `max + REDACT_MARGIN` characters are redacted, then whatever came from the margin is dropped,
+ * so nothing from beyond the window is shown and a secret straddling the cut is masked whole.
+ */
+export function redactHead(text: string, redact: Redactor, max: number): { head: string; cut: boolean } {
+  const s = String(text);
+  if (s.length <= max + REDACT_MARGIN) {
+    const all = redact(s);
+    return all.length > max ? { head: all.slice(0, max), cut: true } : { head: all, cut: false };
+  }
+  const window = redact(s.slice(0, max + REDACT_MARGIN));
+  // The margin's own characters that survived redaction are the last ones of `window`.
+  const safe = window.slice(0, Math.max(0, window.length - REDACT_MARGIN));
+  return { head: safe.slice(0, max), cut: true };
+}
+
 /** Short, single-line, redacted rendering of an inbound frame for a log line. */
 export function describeFrame(text: string, redact: Redactor, max = 200): string {
-  const flat = redact(text).replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max)}… (${text.length} chars)` : flat;
+  const s = String(text);
+  if (s.length <= max + REDACT_MARGIN) {
+    const flat = redact(s).replace(/\s+/g, ' ');
+    return flat.length > max ? `${flat.slice(0, max)}… (${s.length} chars)` : flat;
+  }
+  const { head } = redactHead(s, redact, max);
+  return `${head.replace(/\s+/g, ' ')}… (${s.length} chars)`;
 }

@@ -47,7 +47,15 @@ export interface SocketOptions {
   /** Default: defaultClassifyFailure. */
   classifyFailure?: (f: Failure) => FailureKind;
   logger?: Logger;
+  /**
+   * Default MAX_FRAME_BYTES. A larger inbound frame closes the socket (1009) as soon as its
+   * header announces the size, before it is buffered or parsed, and the socket reconnects.
+   */
+  maxPayloadBytes?: number;
 }
+
+/** 16 MiB: far above any provider's frame, far below what would hold the event loop for seconds. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export interface SocketEvents {
   state: [ConnectionState];
@@ -202,6 +210,8 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
       ws = new WebSocket(url, this.options.protocols, {
         headers: this.options.headers,
         rejectUnauthorized: this.options.verifyTls !== false,
+        // ws's own default is 100 MiB.
+        maxPayload: this.options.maxPayloadBytes ?? MAX_FRAME_BYTES,
       });
     } catch (err) {
       // A bad URL or option will not fix itself by retrying.

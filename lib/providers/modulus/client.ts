@@ -4,6 +4,7 @@
 // HMAC-signed HTTP API when an API secret is set; nothing is ever sent twice.
 
 import { PosError } from '../../core/errors';
+import { MAX_NAME_CHARS, MAX_NESTING, nestedTooDeep } from '../../core/frame-guard';
 import { eventName } from '../../core/names';
 import type { AttemptRecord, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
@@ -313,6 +314,8 @@ export class ModulusProvider implements PaymentProvider {
   }
 
   private receive(text: string): void {
+    // Refused before JSON.parse, which alone would hold the event loop for a long time.
+    if (nestedTooDeep(text)) return this.drop(`a frame nested more than ${MAX_NESTING} levels deep`, text);
     let frame: unknown;
     try {
       frame = JSON.parse(text);
@@ -321,6 +324,7 @@ export class ModulusProvider implements PaymentProvider {
     }
     if (!isObject(frame)) return this.drop('a frame that is not a JSON object', text);
     const action = typeof frame.action === 'string' ? frame.action : undefined;
+    if (action !== undefined && action.length > MAX_NAME_CHARS) return this.drop(`a frame whose action is ${action.length} characters long`, text);
     try {
       if (action !== undefined && KNOWN_ACTIONS.has(action)) return this.dispatch(action, frame, text);
       if (action === ACTION.error || carriesDocumentedError(frame)) return this.onError(frame, text);
