@@ -63,6 +63,15 @@ export interface BenchConfig {
     sweepRounds: number;
     sweepTargetMs: number;
   };
+  /** frame-gap: one huge inbound frame at a time to the adapters and to a bare ws client. */
+  frameGap: {
+    /** Each frame, per contender. */
+    repeats: number;
+    /** Size of each shape's value. */
+    valueBytes: number;
+    /** The longest median event-loop gap allowed in the adapters, ms. */
+    targetMs: number;
+  };
 }
 
 function int(name: string, fallback: number, lo = 1, hi = 10_000_000): number {
@@ -81,7 +90,7 @@ function num(name: string, fallback: number): number {
   return n;
 }
 
-export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo', 'journal-pay', 'journal-heap', 'journal-startup', 'journal-shared'] as const;
+export const MEASUREMENTS = ['jsonrpc', 'pay', 'memory', 'startup', 'dojo', 'journal-pay', 'journal-heap', 'journal-startup', 'journal-shared', 'frame-gap'] as const;
 
 export function loadConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
@@ -142,6 +151,11 @@ export function loadConfig(): BenchConfig {
       sweepEntries: int('BENCH_JOURNAL_SWEEP_ENTRIES', 100_000, 10, 2_000_000),
       sweepRounds: int('BENCH_JOURNAL_SWEEP_ROUNDS', quick ? 2 : 5, 1, 50),
       sweepTargetMs: num('BENCH_JOURNAL_SWEEP_TARGET_MS', 20),
+    },
+    frameGap: {
+      repeats: int('BENCH_FRAME_REPEATS', quick ? 3 : 5, 1, 50),
+      valueBytes: int('BENCH_FRAME_VALUE_BYTES', 1024 * 1024, 1024, 8 * 1024 * 1024),
+      targetMs: num('BENCH_FRAME_GAP_TARGET_MS', 50),
     },
   };
 }

@@ -2,7 +2,7 @@
 // one report on stdout and in bench/results/latest.json. Progress goes to stderr.
 //
 // Exit code: 0 when every target of the measurements run holds and every measurement ran; 1
-// when a target is missed (JSON-RPC ratio, journal-pay ratio, journal-heap, journal-startup)
+// when a target is missed (JSON-RPC ratio, journal-pay ratio, journal-heap, journal-startup, frame-gap)
 // or could not be measured; 2 when another measurement failed.
 
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { enabled, loadConfig, type BenchConfig } from './config';
 import type { DojoResult } from './dojo-requests';
+import type { FrameGapResult } from './frame-gap';
 import type { JournalHeapResult } from './journal-heap';
 import type { JournalPayResult } from './journal-pay';
 import type { JournalSharedResult } from './journal-shared';
@@ -37,6 +38,7 @@ interface Report {
     'journal-heap'?: JournalHeapResult;
     'journal-startup'?: JournalStartupResult;
     'journal-shared'?: JournalSharedResult;
+    'frame-gap'?: FrameGapResult;
   };
   errors: Record<string, string>;
   target: { name: string; value: number | null; target: number; pass: boolean };
@@ -266,6 +268,30 @@ function render(report: Report): string {
     ));
     out.push('');
   } else if (report.errors['journal-shared']) out.push(`9. journal-shared: FAILED TO RUN: ${report.errors['journal-shared'].split('\n')[0]}\n`);
+  const fg = report.results['frame-gap'];
+  if (fg) {
+    const shown = (r: { provider: string; shape: string; frame: number; bytes: number }) => `${r.provider} ${r.shape} #${r.frame} (${fmtBytes(r.bytes)})`;
+    // One line per shape and provider: its worst frame.
+    const worstOf = new Map<string, FrameGapResult['rows'][number]>();
+    for (const r of fg.rows) {
+      const key = `${r.provider}|${r.shape}`;
+      const w = worstOf.get(key);
+      if (!w || r.ours > w.ours) worstOf.set(key, r);
+    }
+    out.push(section(
+      `10. frame-gap: longest event-loop block handling one huge frame (${fmtBytes(fg.valueBytes)} values of ${new Set(fg.rows.map((r) => r.shape)).size} shapes, ${fg.rows.length} frames), adapter vs bare ws + JSON.parse, median of ${fg.repeats} interleaved sends`,
+      table([
+        ['provider, shape: worst frame', 'adapter', 'bare ws', 'ratio'],
+        ...[...worstOf.values()].map((r) => [shown(r), fmtLatency(r.ours), fmtLatency(r.bare), fmtRatio(r.ours / r.bare)]),
+      ]),
+      [
+        `worst in the adapters: ${shown(fg.worst.ours)} ${fmtLatency(fg.worst.ours.ours)}  target <= ${fg.target} ms  ${fg.pass ? 'PASS' : 'FAIL'}`,
+        `worst in the bare client: ${shown(fg.worst.bare)} ${fmtLatency(fg.worst.bare.bare)} (JSON.parse alone)`,
+        `connections seen by the servers: paymentsense ${fg.connections.paymentsense}, modulus ${fg.connections.modulus} (1 = survived every frame)`,
+      ],
+    ));
+    out.push('');
+  } else if (report.errors['frame-gap']) out.push(`10. frame-gap: FAILED TO RUN: ${report.errors['frame-gap'].split('\n')[0]}\n`);
 
   if (!enabled(cfg, 'jsonrpc')) out.push(`TARGET ${report.target.name}: not run (BENCH_ONLY)`);
   for (const t of report.targets) out.push(`TARGET ${t.name}: ${t.value === null ? 'not measured' : t.shown} (${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`);
@@ -300,6 +326,10 @@ function targets(report: Report): TargetLine[] {
     const r = report.results['journal-shared'];
     const worst = r ? Math.max(...r.lease.crashMs, ...r.lease.gracefulMs) : null;
     out.push({ measurement: 'journal-shared', name: 'journal-shared lease takeover (slowest)', value: worst, shown: worst === null ? 'n/a' : fmtLatency(worst), target: r ? `<= ${r.lease.targetMs} ms` : '<= leaseSeconds + 5 s', pass: !!r?.lease.pass });
+  }
+  if (enabled(cfg, 'frame-gap')) {
+    const r = report.results['frame-gap'];
+    out.push({ measurement: 'frame-gap', name: 'frame-gap longest block on one huge frame', value: r ? r.worst.ours.ours : null, shown: r ? fmtLatency(r.worst.ours.ours) : 'n/a', target: `<= ${cfg.frameGap.targetMs} ms`, pass: !!r?.pass });
   }
   return out;
 }
@@ -347,6 +377,7 @@ async function main(): Promise<number> {
     { name: 'journal-startup', file: 'journal-startup.js', execArgv: [], timeoutMs: 120_000 + (2 * jc.startupRounds + 2) * 60_000 + jc.sweepRounds * 120_000, scratch: 'BENCH_SCRATCH_DIR' },
     // Starts its own throwaway PostgreSQL cluster (Debian postgresql, as the tests do).
     { name: 'journal-shared', file: 'journal-shared.js', execArgv: [], timeoutMs: 600_000, scratch: 'BENCH_SCRATCH_DIR', ...(cfg.quick ? { env: { BENCH_SHARED_ROUNDS: '2', BENCH_SHARED_PAYMENTS: '200' } } : {}) },
+    { name: 'frame-gap', file: 'frame-gap.js', execArgv: [], timeoutMs: 120_000 + cfg.frameGap.repeats * 60_000 },
   ];
   for (const step of plan) {
     if (!enabled(cfg, step.name)) continue;
