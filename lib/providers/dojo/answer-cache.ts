@@ -1,8 +1,8 @@
 // A small map that forgets: entries expire after a TTL and the oldest go first beyond a size
 // cap. Dojo retries a request with the same JSON-RPC id after a reconnect and delivers events
 // at least once; remembering answers and event ids for a while is what makes those repeats
-// harmless. Written here rather than taken from a package: it is a few lines over Map's
-// insertion order, and the pack keeps its production dependencies to ws and ajv.
+// harmless. Written here rather than taken from a package: it is a Map plus an oldest-first
+// queue, and the pack keeps its production dependencies to ws and ajv.
 
 export interface AnswerCacheOptions {
   ttlMs: number;
@@ -16,8 +16,21 @@ interface Slot<V> {
   expiresAt: number;
 }
 
+/** A consumed queue prefix longer than this (and than half the queue) is cut off. */
+const COMPACT_FROM = 1024;
+
 export class AnswerCache<V> {
   private readonly slots = new Map<string, Slot<V>>();
+  /**
+   * Every set() in order, oldest first, as two parallel arrays read from `head`. An entry whose
+   * slot is no longer the key's current one (refreshed, deleted, expired on get) is stale and
+   * skipped. Pruning and eviction walk this queue, not the Map: V8 leaves a deleted Map entry
+   * as a hole that every iteration from the front steps over again, so walking the Map from
+   * its front after many deletes cost 17 µs a set at 10,000 entries.
+   */
+  private queueKeys: string[] = [];
+  private queueSlots: Array<Slot<V> | undefined> = [];
+  private head = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -49,11 +62,14 @@ export class AnswerCache<V> {
 
   /** Stores (or refreshes) as the newest entry, with a fresh TTL. */
   set(key: string, value: V): void {
-    // Delete first so the entry moves to the end: Map order then stays oldest-expiry-first.
-    this.slots.delete(key);
-    this.slots.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    const slot: Slot<V> = { value, expiresAt: this.now() + this.ttlMs };
+    // A refreshed key's older queue entry goes stale: its slot is no longer the current one.
+    this.slots.set(key, slot);
+    this.queueKeys.push(key);
+    this.queueSlots.push(slot);
     this.prune();
-    while (this.slots.size > this.maxEntries) this.slots.delete(this.slots.keys().next().value as string);
+    while (this.slots.size > this.maxEntries) this.evictOldest();
+    this.compact();
   }
 
   delete(key: string): boolean {
@@ -62,14 +78,64 @@ export class AnswerCache<V> {
 
   clear(): void {
     this.slots.clear();
+    this.queueKeys = [];
+    this.queueSlots = [];
+    this.head = 0;
   }
 
   /** Drops expired entries from the front; stops at the first live one (every later one expires later). */
   private prune(): void {
     const now = this.now();
-    for (const [key, slot] of this.slots) {
-      if (slot.expiresAt > now) break;
-      this.slots.delete(key);
+    while (this.head < this.queueKeys.length) {
+      const key = this.queueKeys[this.head] as string;
+      const slot = this.queueSlots[this.head];
+      if (this.slots.get(key) === slot) {
+        if ((slot as Slot<V>).expiresAt > now) return;
+        this.slots.delete(key);
+      }
+      this.pop();
     }
+  }
+
+  /** Deletes the oldest live entry (stale queue entries before it are skipped). */
+  private evictOldest(): void {
+    while (this.head < this.queueKeys.length) {
+      const key = this.queueKeys[this.head] as string;
+      const live = this.slots.get(key) === this.queueSlots[this.head];
+      this.pop();
+      if (live) {
+        this.slots.delete(key);
+        return;
+      }
+    }
+  }
+
+  private pop(): void {
+    this.queueSlots[this.head] = undefined;
+    this.head += 1;
+  }
+
+  /**
+   * Cuts the consumed prefix off once it is most of the queue, and drops stale entries once
+   * they outnumber the live ones (a key refreshed again and again within its TTL): each is
+   * O(queue) after at least as many cheap set()s, so O(1) amortised.
+   */
+  private compact(): void {
+    const length = this.queueKeys.length;
+    const waiting = length - this.head;
+    const tooManyStale = waiting > 2 * this.slots.size + COMPACT_FROM;
+    if (!tooManyStale && (this.head < COMPACT_FROM || this.head * 2 < length)) return;
+    const keys: string[] = [];
+    const slots: Array<Slot<V> | undefined> = [];
+    for (let i = this.head; i < length; i++) {
+      const key = this.queueKeys[i] as string;
+      const slot = this.queueSlots[i];
+      if (tooManyStale && this.slots.get(key) !== slot) continue;
+      keys.push(key);
+      slots.push(slot);
+    }
+    this.queueKeys = keys;
+    this.queueSlots = slots;
+    this.head = 0;
   }
 }
