@@ -7,6 +7,7 @@ import type { ConnectionState, ProviderName } from '../../lib/core/types';
 import type { ProviderConnection } from './connection';
 import type { Node, NodeStatus, RedApi } from './red';
 import { connectionStatus, textStatus } from './status';
+import { StatusThrottle, type StatusSource } from './status-throttle';
 
 export const PROVIDERS: readonly ProviderName[] = ['paymentsense', 'dojo', 'modulus', 'quickpay', 'sensepass'];
 
@@ -29,8 +30,11 @@ export interface FlowBinding {
   readonly provider: string;
   /** The connection, or a PosError a person can act on. */
   require(capability: Capability): ProviderConnection;
-  /** Show something of the node's own (a payment prompt); the next connection change replaces it. */
-  show(status: NodeStatus): void;
+  /**
+   * Show something of the node's own (a payment prompt); the next connection change replaces
+   * it. Throttled (see StatusThrottle): pass a function to have the text formatted only if shown.
+   */
+  show(status: StatusSource): void;
   readonly state: ConnectionState | undefined;
 }
 
@@ -47,6 +51,7 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
   const configNode = configId ? (RED.nodes.getNode(configId) as ConfigNodeWithConnection | null) : null;
   const connection = configNode?.connection;
   let state: ConnectionState | undefined;
+  const statuses = new StatusThrottle((s: NodeStatus) => node.status(s));
 
   const problem = (): PosError | undefined => {
     if (!PROVIDERS.includes(provider as ProviderName)) return new PosError('bad_input', `unknown provider "${provider}"`);
@@ -63,7 +68,7 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
     id: node.id,
     onState(s: ConnectionState) {
       state = s;
-      node.status(connectionStatus(RED, s));
+      statuses.set(() => connectionStatus(RED, s));
     },
   };
   // A node showing a state of its own still registers (the connection starts with its first user) but leaves its status alone.
@@ -72,6 +77,7 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
   else connection!.register(member);
 
   node.on('close', (_removed: boolean, done: () => void) => {
+    statuses.close();
     if (!connection || initial) return done();
     connection.deregister(member).then(done, done);
   });
@@ -88,8 +94,8 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
       if (!connection!.provider.capabilities[cap]) throw new PosError('capability_missing', `${provider} does not support ${cap} in this pack`);
       return connection!;
     },
-    show(status: NodeStatus) {
-      node.status(status);
+    show(status: StatusSource) {
+      statuses.set(status);
     },
   };
 }

@@ -41,7 +41,7 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
       if (action === 'cancel') {
         const connection = binding.require('cancel');
         await connection.provider.cancel(reference);
-        binding.show(textStatus(RED, 'status.cancelling', { reference }));
+        binding.show(() => textStatus(RED, 'status.cancelling', { reference }));
       } else {
         const connection = binding.require('signature');
         await connection.provider.answerSignature(reference, action === 'accept-signature');
@@ -64,16 +64,17 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
       // A kind the provider lacks is refused here, before the journal or the provider hears of it.
       const connection = binding.require(capabilityOf(request.kind));
       const timeout = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
-      binding.show(textStatus(RED, STATUS_OF[request.kind], { amount: formatMinor(request.amount, request.currency), reference: request.originalReference ?? '' }));
+      // Functions: the text is formatted only if the throttled status gets to show it.
+      binding.show(() => textStatus(RED, STATUS_OF[request.kind], { amount: formatMinor(request.amount, request.currency), reference: request.originalReference ?? '' }));
       const onProgress = (event: ProgressEvent) => {
-        binding.show(progressStatus(RED, event.event, event.message));
+        binding.show(() => progressStatus(RED, event.event, event.message));
         const progress = RED.util.cloneMessage(msg);
         progress.topic = event.event;
         progress.payload = event;
         send([null, progress]);
       };
       const { result, duplicate } = await connection.payments.pay(request, { timeoutMs: timeout, onProgress });
-      binding.show(resultStatus(RED, result));
+      binding.show(() => resultStatus(RED, result));
       msg.payload = result;
       msg.topic = result.outcome;
       if (duplicate) msg.duplicate = true;
@@ -82,7 +83,7 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       run(msg, send).then(() => done(), (err: Error) => {
-        if (err instanceof PosError && err.code !== 'bad_input') binding.show(textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
+        if (err instanceof PosError && err.code !== 'bad_input') binding.show(() => textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
         done(err);
       });
     });

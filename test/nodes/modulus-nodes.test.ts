@@ -62,6 +62,8 @@ describe('Modulus Labs connection (nodes)', function () {
     extra.push(other);
     await new Promise((resolve, reject) => { other.once('open', resolve); other.once('error', reject); });
     await until(() => state() === 'displaced', 'the displaced state');
+    // Statuses are throttled (at most one per 150 ms): the displaced one may show a moment later.
+    await until(() => [payStatus, listStatus].every((list) => list[list.length - 1]?.fill === 'red'), 'the red statuses', 2000);
     for (const list of [payStatus, listStatus]) {
       const last = list[list.length - 1]!;
       assert.equal(last.fill, 'red');
