@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff';
+import { corkForTick } from './tick-cork';
 import { silentLogger, type ConnectionState, type Logger } from './types';
 
 export type FailureKind = 'retry' | 'unauthorized' | 'displaced';
@@ -103,6 +104,8 @@ interface Attempt {
   deadlineTimer?: NodeJS.Timeout;
   closeWaiters: (() => void)[];
   detach: () => void;
+  /** The upgraded TCP/TLS socket (from the documented 'upgrade' event), corked per tick by send(). */
+  raw?: import('node:stream').Writable;
 }
 
 export class ReconnectingSocket extends EventEmitter<SocketEvents> {
@@ -180,6 +183,8 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
   send(text: string): boolean {
     const a = this.attempt;
     if (!a || !this.isOpen()) return false;
+    // Everything sent in this tick leaves in one write (see tick-cork.ts).
+    corkForTick(a.raw);
     a.ws.send(text, (err) => {
       if (err) this.log('warn', `send failed: ${err.message}`);
     });
@@ -253,6 +258,9 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
       ws.terminate();
     };
     const onClose = (code: number, reason: Buffer) => this.onClose(a, code, reason.toString('utf8'));
+    const onUpgrade = (res: IncomingMessage) => {
+      a.raw = res.socket;
+    };
     // One list for attaching and detaching, so detach removes exactly what was added.
     const listeners: Array<[string, (...args: any[]) => void]> = [
       ['open', onOpen],
@@ -261,6 +269,7 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
       ['pong', onLiveness],
       ['error', onError],
       ['unexpected-response', onUnexpectedResponse],
+      ['upgrade', onUpgrade],
       ['close', onClose],
     ];
     for (const [event, fn] of listeners) ws.on(event, fn);
