@@ -42,8 +42,14 @@ describe('frame fuzz: one huge frame never blocks the event loop for long', func
           const frames = framesOf(shape);
           for (let i = 0; i < frames.length; i++) {
             const frame = frames[i]!;
-            const b = await bestGap(bare, frame, REPEATS);
-            const o = await bestGap(ours, frame, REPEATS);
+            let b = await bestGap(bare, frame, REPEATS);
+            let o = await bestGap(ours, frame, REPEATS);
+            if (o > RATIO * Math.max(b, unit)) {
+              // Once more with twice the sends: a garbage collection or the other sessions on this
+              // machine can land in one gap; a slow path lands in every one.
+              b = Math.min(b, await bestGap(bare, frame, 2 * REPEATS));
+              o = Math.min(o, await bestGap(ours, frame, 2 * REPEATS));
+            }
             const row = `${shape.name} #${i} (${(frame.length / MB).toFixed(1)} MB): ours ${o.toFixed(1)} ms, bare ${b.toFixed(1)} ms`;
             rows.push(row);
             if (o > RATIO * Math.max(b, unit)) over.push(row);
