@@ -10,6 +10,7 @@ import { io as ioV4 } from 'socket.io-client';
 import { Backoff } from '../../core/backoff';
 import { requireOptional } from '../../core/optional-module';
 import type { Redactor } from '../../core/redact';
+import { MAX_FRAME_BYTES } from '../../core/socket';
 import { silentLogger, type ConnectionState, type Logger } from '../../core/types';
 
 export type ClientVersion = '4' | '2';
@@ -149,6 +150,10 @@ export class SensePassSocket extends EventEmitter<SensePassSocketEvents> {
         forceNew: true,
         timeout: this.handshakeTimeoutMs,
         rejectUnauthorized: this.opts.verifyTls !== false,
+        // engine.io-client 6 (socket.io-client v4) hands this to ws for its WebSocket transport:
+        // a bigger frame closes the socket from its header and the loop below reconnects. v2's
+        // engine and the long-polling transport take no such limit.
+        maxPayload: MAX_FRAME_BYTES,
         ...(transports ? { transports } : {}),
       };
       this.log('debug', `SensePass: connecting to ${origin}${path} (socket.io-client v${version}, transports ${this.opts.transports ?? 'default'})`);
