@@ -132,10 +132,9 @@ describe('pos-report with Paymentsense (simulator)', function () {
     const { out, events, status } = await load();
     await run({ type: 'end_of_day', terminalId: SIP }, out);
     // The test runtime has no catalogs (RED._ answers the key), so the status is read by kind: progress is a blue dot.
-    const progressShown = status.filter((st) => st.fill === 'blue' && st.shape === 'dot');
-    assert.equal(progressShown.length, 2, `statuses: ${JSON.stringify(status)}`);
-    assert.ok(status.some((st) => st.fill === 'blue' && st.shape === 'ring'), 'the node said the report is running');
-    assert.equal(status[status.length - 1]!.fill, 'green');
+    // Statuses are throttled (first at once, then at most one per 150 ms, latest wins): the
+    // running and progress statuses may be merged into the result's; green shows last.
+    await until(() => status[status.length - 1]?.fill === 'green', 'the green status', 2000);
     await until(() => events.length >= 2, 'the notifications');
     assert.deepEqual(events.map((m) => m.payload.event), ['report_started', 'report_finished']);
     for (const m of events) assert.equal(m.payload.terminalId, SIP);
@@ -196,7 +195,7 @@ describe('pos-report with Paymentsense (simulator)', function () {
     assert.deepEqual(r.lines, []);
     assert.equal(r.balances, undefined);
     assert.equal(r.raw.reportResult, 'TIMED_OUT');
-    assert.equal(status[status.length - 1]!.fill, 'yellow');
+    await until(() => status[status.length - 1]?.fill === 'yellow', 'the yellow status', 2000);
   });
 
   it('no answer within the timeout: a timeout error that says to check the terminal', async () => {
