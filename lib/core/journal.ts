@@ -61,6 +61,12 @@ export interface Journal {
   handBack?(entry: JournalEntry): void;
   /** Forgets finished entries older than the cutoff; never pending ones. Returns how many. */
   sweep(finishedBefore: Date): Promise<number>;
+  /**
+   * The entries most recently active (finished, or started while unfinished), newest first:
+   * what the editor's Payments sidebar lists. At most `limit` (clamped to 1..RECENT_MAX), and
+   * never by reading the whole journal: a busy shop's journal holds tens of thousands.
+   */
+  recent(limit: number): Promise<JournalEntry[]>;
   /** Writes what is still queued and lets go of files, locks and connections. */
   close(): Promise<void>;
   /**
@@ -133,6 +139,27 @@ export function slimResult(result: PaymentResult): PaymentResult {
   return slim;
 }
 
+/** The most entries recent() returns, whatever is asked. */
+export const RECENT_MAX = 200;
+
+/** A limit recent() can use: a whole number from 1 to RECENT_MAX (anything else: 50). */
+export function recentLimit(limit: number): number {
+  if (!Number.isFinite(limit) || limit < 1) return 50;
+  return Math.min(RECENT_MAX, Math.floor(limit));
+}
+
+/** When an entry last changed: its finish, or its start while it runs. ISO 8601 strings sort as times. */
+export function lastActive(entry: JournalEntry): string {
+  return entry.finishedAt ?? entry.startedAt;
+}
+
+/** Sort order for recent(): the most recently active first. */
+export function newestFirst(a: JournalEntry, b: JournalEntry): number {
+  const x = lastActive(a);
+  const y = lastActive(b);
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
 export function journalUnavailable(why: string): PosError {
   return new PosError('journal_unavailable', `the payment journal cannot be written (${why}); nothing was sent`);
 }
@@ -188,6 +215,11 @@ export class MemoryJournal implements Journal {
       }
     }
     return dropped;
+  }
+
+  async recent(limit: number): Promise<JournalEntry[]> {
+    // Memory only holds what a test or a short-lived caller put in it: sorting all of it is fine.
+    return [...this.entries.values()].sort(newestFirst).slice(0, recentLimit(limit)).map((e) => structuredClone(e));
   }
 
   async close(): Promise<void> {}

@@ -35,6 +35,7 @@ export class DeferredJournal implements Journal {
   async release(entry: JournalEntry): Promise<void> { return (await this.whenOpen()).release(entry); }
   async recoverable(): Promise<JournalEntry[]> { return (await this.whenOpen()).recoverable(); }
   async sweep(finishedBefore: Date): Promise<number> { return (await this.whenOpen()).sweep(finishedBefore); }
+  async recent(limit: number): Promise<JournalEntry[]> { return (await this.whenOpen()).recent(limit); }
   handBack(entry: JournalEntry): void { this.ready?.handBack?.(entry); }
   async close(): Promise<void> {
     const j = await this.opening.catch(() => undefined);

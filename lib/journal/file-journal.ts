@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PosError } from '../core/errors';
-import { journalUnavailable, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
+import { RECENT_MAX, journalUnavailable, newestFirst, recentLimit, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
 import { takeDirLock } from './dir-lock';
 import { encodeRecord, encodeReference, readEntry, readHeader, type RecordType } from './line-format';
@@ -47,6 +47,12 @@ export class FileJournal implements Journal {
   private readonly done = new Map<string, number>();
   /** Pending entries a payment of this process is running (not to be recovered behind its back). */
   private readonly live = new Set<string>();
+  /**
+   * The latest finished records in the order they were written (key and location), for
+   * recent(): a few hundred numbers instead of a walk of the whole index. An item whose key has
+   * since moved (released, finished again, swept) no longer matches `done` and is skipped.
+   */
+  private recentDone: Array<{ key: string; loc: number }> = [];
   private readonly slots = new Map<number, number>();
   private readonly segmentOfSlot: number[] = [];
   private readonly readers = new Map<number, Promise<fs.FileHandle>>();
@@ -205,6 +211,24 @@ export class FileJournal implements Journal {
     return dropped;
   }
 
+  async recent(limit: number): Promise<JournalEntry[]> {
+    const n = recentLimit(limit);
+    // Unfinished entries and results not yet on disk are in memory (and few); finished ones are read from disk, at most n.
+    const out = [...this.pending.values(), ...this.held.values()].map((e) => structuredClone(e));
+    const seen = new Set([...this.pending.keys(), ...this.held.keys()]);
+    let read = 0;
+    for (let i = this.recentDone.length - 1; i >= 0 && read < n; i--) {
+      const { key, loc } = this.recentDone[i]!;
+      if (seen.has(key) || this.done.get(key) !== loc) continue;
+      seen.add(key);
+      const entry = await this.readAt(loc);
+      if (!entry) continue;
+      out.push(entry);
+      read++;
+    }
+    return out.sort(newestFirst).slice(0, n);
+  }
+
   /** Entries from elsewhere (the context journal of an earlier version) not already known here. */
   async importEntries(entries: JournalEntry[]): Promise<number> {
     let added = 0;
@@ -262,8 +286,16 @@ export class FileJournal implements Journal {
     if (this.held.get(key) === done) {
       this.held.delete(key);
       this.unsaved.delete(key);
-      this.done.set(key, this.locate(at));
+      const loc = this.locate(at);
+      this.done.set(key, loc);
+      this.rememberDone(key, loc);
     }
+  }
+
+  private rememberDone(key: string, loc: number): void {
+    this.recentDone.push({ key, loc });
+    // Trimmed in batches so a long load does not shift the array on every record.
+    if (this.recentDone.length > 2 * RECENT_MAX) this.recentDone = this.recentDone.slice(-RECENT_MAX);
   }
 
   private write(type: RecordType, entry: JournalEntry): Promise<Written> {
@@ -394,6 +426,7 @@ export class FileJournal implements Journal {
                 this.done.delete(header.key);
               } else if (header.type === 'f') {
                 this.done.set(header.key, loc);
+                this.rememberDone(header.key, loc);
                 pendingAt.delete(header.key);
               } else {
                 this.done.delete(header.key);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Client, Pool, PoolClient, QueryResultRow } from 'pg';
 import { PosError } from '../core/errors';
-import { journalUnavailable, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
+import { journalUnavailable, newestFirst, recentLimit, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
 import { requireOptional } from '../core/optional-module';
 import { makeRedactor, type Redactor } from '../core/redact';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
@@ -470,6 +470,29 @@ export class PostgresJournal implements Journal {
     } catch (err) {
       throw this.unavailable('written', err);
     }
+  }
+
+  /**
+   * Two queries that each use an index and stop after `limit` rows: unfinished entries by start
+   * (the partial `_pending` / `_queued` indexes keep them few) and finished ones by finish (the
+   * `_done` index); merged here with results held in memory while the database refused them.
+   */
+  async recent(limit: number): Promise<JournalEntry[]> {
+    const n = recentLimit(limit);
+    const pool = this.open();
+    let rows: Row[];
+    try {
+      const open = await pool.query<Row>(
+        `SELECT * FROM ${this.table} WHERE account = $1 AND state IN ('pending', 'queued') ORDER BY started_at DESC LIMIT $2`, [this.account, n]);
+      const done = await pool.query<Row>(
+        `SELECT * FROM ${this.table} WHERE account = $1 AND state = 'done' ORDER BY finished_at DESC LIMIT $2`, [this.account, n]);
+      rows = [...open.rows, ...done.rows];
+    } catch (err) {
+      throw this.unavailable('read', err);
+    }
+    const byReference = new Map(rows.map((row) => [row.reference, toEntry(row)]));
+    for (const parked of this.backlog.values()) byReference.set(parked.reference, structuredClone(parked));
+    return [...byReference.values()].sort(newestFirst).slice(0, n);
   }
 
   handBack(entry: JournalEntry): void {
