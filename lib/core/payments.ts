@@ -368,6 +368,42 @@ export class PaymentService {
     return { result };
   }
 
+  /** Whether this process is running the payment now (its own wait, a recovery, or a watch): its result comes without asking. */
+  isRunningHere(reference: string): boolean {
+    return this.inflight.has(reference) || this.handedOver.has(reference) || this.watched.has(reference);
+  }
+
+  /**
+   * A person asks again about one payment (the editor's Payments sidebar): the look-up a repeat
+   * of its reference does, never a send. Only an unfinished payment nobody here is running, or
+   * one that ended `unknown`, is asked about; the flow hears a newly known result as
+   * payment_recovered, as it would from a recovery.
+   */
+  async askAgain(reference: string): Promise<AskAgainAnswer> {
+    if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was asked`);
+    if (this.isRunningHere(reference)) return { status: 'running_here', message: ASK_AGAIN.running_here };
+    const entry = await this.journal.get(reference);
+    if (!entry) return { status: 'not_found', message: ASK_AGAIN.not_found };
+    if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') {
+      return { status: 'final', result: withKind(entry.result, entry.request), message: ASK_AGAIN.final };
+    }
+    // A shared journal: another instance runs it (or queued it); only that one, or whoever recovers it, may settle it.
+    if (entry.state === 'queued' || (entry.state === 'pending' && entry.owner !== undefined && entry.owner !== this.journal.instanceId)) {
+      return { status: 'elsewhere', message: ASK_AGAIN.elsewhere };
+    }
+    const wasUnknown = entry.state === 'done';
+    const resolved = await this.resolvePending(entry);
+    if (resolved.running) {
+      // Watched like a recovered payment, so its result is reported when the terminal finishes.
+      if (!this.watched.has(reference)) this.watch(entry);
+      return { status: 'still_running', result: resolved.result, message: ASK_AGAIN.still_running };
+    }
+    const status: AskAgainAnswer['status'] = resolved.released ? 'released' : resolved.result.outcome === 'unknown' ? 'still_unknown' : 'answered';
+    // The flow heard nothing (a pending entry) or heard `unknown`: a different answer is news to it.
+    if (!wasUnknown || status !== 'still_unknown') this.recovered(resolved.result);
+    return { status, result: resolved.result, message: ASK_AGAIN[status] };
+  }
+
   /** Every reference a previous run (or, shared, a dead instance) left pending: asked about and reported once. */
   async recoverPending(): Promise<void> {
     const entries = await this.journal.recoverable();
@@ -456,6 +492,24 @@ export class PaymentService {
     }
   }
 }
+
+/** What askAgain() did, with a sentence for the person who asked. */
+export interface AskAgainAnswer {
+  status: 'answered' | 'still_unknown' | 'still_running' | 'released' | 'final' | 'running_here' | 'elsewhere' | 'not_found';
+  result?: PaymentResult;
+  message: string;
+}
+
+const ASK_AGAIN: Readonly<Record<AskAgainAnswer['status'], string>> = {
+  answered: 'The provider knows the outcome now; it is recorded, and the flow hears it as payment_recovered.',
+  still_unknown: 'The provider still cannot say what became of this payment. Check the terminal or the provider portal.',
+  still_running: 'The payment is still running on the terminal; its result is reported (payment_recovered) when it finishes.',
+  released: 'The provider has no record of this payment and the terminal is idle: it was never taken. Sending the same reference again takes it.',
+  final: 'This payment has a known outcome already; nothing was asked.',
+  running_here: 'This payment is running now; its result comes when it ends. Nothing was asked.',
+  elsewhere: 'Another Node-RED instance is running this payment; only it can settle it. Nothing was asked.',
+  not_found: 'The journal has no payment with this reference (it may have been forgotten after its retention time).',
+};
 
 /** Whether a payment may go out now: connected, or on standby with only another part of the provider held elsewhere. */
 export function canSend(state: ConnectionState): boolean {
