@@ -368,9 +368,14 @@ export class PaymentService {
     return { result };
   }
 
-  /** Whether this process is running the payment now (its own wait, a recovery, or a watch): its result comes without asking. */
+  /** Whether a wait in this process is on the payment now (a flow's, a standby's, a recovery's): its result comes without asking. */
   isRunningHere(reference: string): boolean {
-    return this.inflight.has(reference) || this.handedOver.has(reference) || this.watched.has(reference);
+    return this.inflight.has(reference) || this.handedOver.has(reference);
+  }
+
+  /** The journal's most recently active payments, newest first (the editor's Payments sidebar). */
+  recent(limit: number): Promise<JournalEntry[]> {
+    return this.journal.recent(limit);
   }
 
   /**
@@ -382,16 +387,33 @@ export class PaymentService {
   async askAgain(reference: string): Promise<AskAgainAnswer> {
     if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was asked`);
     if (this.isRunningHere(reference)) return { status: 'running_here', message: ASK_AGAIN.running_here };
-    const entry = await this.journal.get(reference);
-    if (!entry) return { status: 'not_found', message: ASK_AGAIN.not_found };
-    if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') {
-      return { status: 'final', result: withKind(entry.result, entry.request), message: ASK_AGAIN.final };
+    const watch = this.watched.get(reference);
+    let entry: JournalEntry | undefined;
+    /** The flow has heard `unknown` already (a result, or a recovery that found it still running). */
+    let heardUnknown: boolean;
+    if (watch) {
+      // Asked about every few seconds already; asked now too, and settled here once the terminal is done.
+      const found = await this.ask(watch.entry);
+      if (found.found === 'in_progress') return { status: 'still_running', message: ASK_AGAIN.still_running };
+      const still = this.watched.get(reference);
+      // The watch got there first and reports it.
+      if (!still) return { status: 'running_here', message: ASK_AGAIN.running_here };
+      clearTimeout(still.timer);
+      this.watched.delete(reference);
+      entry = still.entry;
+      heardUnknown = true;
+    } else {
+      entry = await this.journal.get(reference);
+      if (!entry) return { status: 'not_found', message: ASK_AGAIN.not_found };
+      if (entry.state === 'done' && entry.result && entry.result.outcome !== 'unknown') {
+        return { status: 'final', result: withKind(entry.result, entry.request), message: ASK_AGAIN.final };
+      }
+      // A shared journal: another instance runs it (or queued it); only that one, or whoever recovers it, may settle it.
+      if (entry.state === 'queued' || (entry.state === 'pending' && entry.owner !== undefined && entry.owner !== this.journal.instanceId)) {
+        return { status: 'elsewhere', message: ASK_AGAIN.elsewhere };
+      }
+      heardUnknown = entry.state === 'done';
     }
-    // A shared journal: another instance runs it (or queued it); only that one, or whoever recovers it, may settle it.
-    if (entry.state === 'queued' || (entry.state === 'pending' && entry.owner !== undefined && entry.owner !== this.journal.instanceId)) {
-      return { status: 'elsewhere', message: ASK_AGAIN.elsewhere };
-    }
-    const wasUnknown = entry.state === 'done';
     const resolved = await this.resolvePending(entry);
     if (resolved.running) {
       // Watched like a recovered payment, so its result is reported when the terminal finishes.
@@ -399,8 +421,8 @@ export class PaymentService {
       return { status: 'still_running', result: resolved.result, message: ASK_AGAIN.still_running };
     }
     const status: AskAgainAnswer['status'] = resolved.released ? 'released' : resolved.result.outcome === 'unknown' ? 'still_unknown' : 'answered';
-    // The flow heard nothing (a pending entry) or heard `unknown`: a different answer is news to it.
-    if (!wasUnknown || status !== 'still_unknown') this.recovered(resolved.result);
+    // A different answer from what the flow heard (nothing, or `unknown`) is news to it.
+    if (!heardUnknown || status !== 'still_unknown') this.recovered(resolved.result);
     return { status, result: resolved.result, message: ASK_AGAIN[status] };
   }
 

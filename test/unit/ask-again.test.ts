@@ -94,6 +94,24 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
     assert.equal(provider.attempts.length, 1);
   });
 
+  it('a payment being watched (still running) is asked about now, and reported once, not again by the watch', async () => {
+    await service.close();
+    service = new PaymentService(provider, journal, silentLogger, { watchEveryMs: 150, watchForMs: 5000 });
+    service.onRecovered((r) => recovered.push(r));
+    await endedUnknown('U4');
+    provider.lookupAnswer = () => ({ found: 'in_progress' });
+    assert.equal((await service.askAgain('U4')).status, 'still_running');
+    assert.equal((await service.askAgain('U4')).status, 'still_running', 'asked again while it runs: still running, no error');
+    provider.lookupAnswer = () => ({ found: 'result', result: approved(sale('U4')) });
+    const answer = await service.askAgain('U4');
+    assert.equal(answer.status, 'answered');
+    assert.deepEqual(recovered.map((r) => r.outcome), ['approved']);
+    // Past the watch's next tick: it was stopped, so nothing is reported twice.
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(recovered.length, 1);
+    assert.equal(provider.attempts.length, 1);
+  });
+
   it('still unknown: the entry stays as it was and the flow is not told the same thing twice', async () => {
     await endedUnknown('U3');
     provider.lookupAnswer = () => ({ found: 'cannot_ask', reason: 'not connected' });
