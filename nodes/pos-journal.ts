@@ -4,6 +4,7 @@
 // is charged at most once whichever instance receives it.
 
 import { DEFAULT_TABLE } from '../lib/journal/postgres-journal';
+import { registerAdminApi, type AdminRed } from './shared/admin-api';
 import type { JournalNode } from './shared/journal-node';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
@@ -18,6 +19,8 @@ interface JournalConfig {
 const DEFAULT_LEASE_S = 10;
 
 export = function (RED: RedApi): void {
+  // The Payments sidebar's endpoints: registered here because every install loads this file (once per runtime).
+  registerAdminApi(RED as AdminRed);
   RED.nodes.registerType('pos-journal', function (this: JournalNode, config: JournalConfig) {
     RED.nodes.createNode(this, config);
     this.store = config.store === 'postgres' ? 'postgres' : 'file';
