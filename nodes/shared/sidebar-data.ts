@@ -160,13 +160,13 @@ export async function sidebarData(RED: RedApi, deployed: DeployedConnection[], l
   const payments: SidebarPayment[] = [];
   /** Config nodes of one account share one journal: each entry is listed once (an attempt id is unique to its claim). */
   const seen = new Set<string>();
-  for (const d of deployed) {
+  // Every connection at once: one provider slow to list its terminals holds the answer back by at most TERMINALS_WAIT_MS.
+  const gathered = await Promise.all(deployed.map(async (d) => {
     const row: SidebarConnection = { id: d.id, type: d.type, provider: d.provider, name: d.name, environment: d.environment, state: 'not deployed' };
-    connections.push(row);
     const connection = d.node?.connection;
     if (!connection) {
       if (d.node?.configError) row.problem = d.node.configError;
-      continue;
+      return { d, row, recent: [] as JournalEntry[] };
     }
     const state = connection.provider.state;
     row.state = state.name;
@@ -175,11 +175,15 @@ export async function sidebarData(RED: RedApi, deployed: DeployedConnection[], l
       terminalsOf(connection),
       connection.payments.recent(limit).catch((err: Error) => { row.problem = `the journal cannot be read: ${err.message}`; return [] as JournalEntry[]; }),
     ]);
-    Object.assign(row, terminals.terminals ? { terminals: terminals.terminals } : {});
+    if (terminals.terminals) row.terminals = terminals.terminals;
     if (terminals.problem && !row.problem) row.problem = terminals.problem;
+    return { d, row, recent, connection };
+  }));
+  for (const { d, row, recent, connection } of gathered) {
+    connections.push(row);
     for (const e of recent) {
       const key = `${d.provider}\0${e.reference}\0${e.attemptId}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key) || !connection) continue;
       seen.add(key);
       payments.push(paymentRow(d, connection.payments, e));
     }
