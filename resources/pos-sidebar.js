@@ -96,6 +96,10 @@
     return card;
   }
 
+  function mayAsk() {
+    return !(RED.user && typeof RED.user.hasPermission === 'function') || RED.user.hasPermission('pos-payments.write');
+  }
+
   function renderPayment(p) {
     var label = p.state === 'done' ? (p.outcome || 'unknown') : p.running ? 'running' : p.state;
     var card = $('<div class="pos-sidebar-card pos-sidebar-payment"></div>')
@@ -112,11 +116,13 @@
     $('<div class="pos-sidebar-meta"></div>').text(meta.join(' \u00b7 ')).attr('title', meta.join('\n')).appendTo(card);
     if (p.askable) {
       if (p.message) $('<div class="pos-sidebar-note"></div>').text(p.message).appendTo(card);
-      $('<button type="button" class="red-ui-button red-ui-button-small pos-sidebar-ask"></button>')
+      var button = $('<button type="button" class="red-ui-button red-ui-button-small pos-sidebar-ask"></button>')
         .append('<i class="fa fa-refresh"></i> ').append($('<span></span>').text('Ask again'))
         .attr('title', 'Ask ' + (PROVIDERS[p.provider] || p.provider) + ' what became of this payment. Nothing is charged again.')
         .on('click', function () { askAgain(p, $(this)); })
         .appendTo(card);
+      // A read-only editor user sees the payment but may not ask (the runtime refuses it too).
+      if (!mayAsk()) button.prop('disabled', true).attr('title', 'Asking a provider again needs the pos-payments.write permission.');
     }
     return card;
   }
@@ -150,6 +156,7 @@
   }
 
   function askAgain(p, button) {
+    if (button.prop('disabled')) return;
     button.prop('disabled', true);
     $.ajax({
       url: 'pos-payments/sidebar/ask-again', type: 'POST', contentType: 'application/json', dataType: 'json',
