@@ -373,6 +373,13 @@ export class PaymentService {
     return this.inflight.has(reference) || this.handedOver.has(reference);
   }
 
+  /** Whether askAgain() would ask the provider about this entry: unresolved, no wait here on it, not another instance's. */
+  mayAskAgain(entry: JournalEntry): boolean {
+    if (this.isRunningHere(entry.reference)) return false;
+    if (entry.state === 'done') return !entry.result || entry.result.outcome === 'unknown';
+    return entry.state === 'pending' && (entry.owner === undefined || entry.owner === this.journal.instanceId);
+  }
+
   /** The journal's most recently active payments, newest first (the editor's Payments sidebar). */
   recent(limit: number): Promise<JournalEntry[]> {
     return this.journal.recent(limit);

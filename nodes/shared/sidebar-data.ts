@@ -54,7 +54,7 @@ export interface SidebarPayment {
   card?: { scheme?: string; last4?: string };
   /** This process is running it now: its result comes on its own. */
   running: boolean;
-  /** Pending or unknown and nobody here runs it: the ask-again button is offered. */
+  /** Pending or unknown, no wait here on it, not another instance's: the ask-again button is offered. */
   askable: boolean;
 }
 
@@ -134,7 +134,6 @@ function paymentRow(connection: DeployedConnection, service: ProviderConnection[
   const amount = r?.amount ?? e.request.amount;
   const currency = r?.currency ?? e.request.currency;
   const running = e.state !== 'done' && service.isRunningHere(e.reference);
-  const unresolved = e.state === 'pending' || (e.state === 'done' && (!r || r.outcome === 'unknown'));
   return {
     connection: connection.id,
     provider: connection.provider,
@@ -149,7 +148,7 @@ function paymentRow(connection: DeployedConnection, service: ProviderConnection[
     ...(r?.transactionId ? { transactionId: r.transactionId } : {}),
     ...(r?.card && (r.card.scheme || r.card.last4) ? { card: { ...(r.card.scheme ? { scheme: r.card.scheme } : {}), ...(r.card.last4 ? { last4: r.card.last4 } : {}) } } : {}),
     running,
-    askable: unresolved && !running,
+    askable: service.mayAskAgain(e),
   };
 }
 

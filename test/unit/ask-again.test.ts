@@ -66,6 +66,7 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
 
   it('an unknown payment the provider now knows: answered, recorded, reported once, never sent again', async () => {
     await endedUnknown('U1');
+    assert.equal(service.mayAskAgain((await journal.get('U1'))!), true, 'unknown: the button is offered');
     provider.lookupAnswer = () => ({ found: 'result', result: approved(sale('U1')) });
     const answer = await service.askAgain('U1');
     assert.equal(answer.status, 'answered');
@@ -78,6 +79,7 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
     assert.equal((await service.askAgain('U1')).status, 'final');
     assert.equal(provider.lookups, lookups);
     assert.equal(recovered.length, 1);
+    assert.equal(service.mayAskAgain((await journal.get('U1'))!), false, 'known: no button');
   });
 
   it('still running on the terminal: says so, and the result is reported when it finishes', async () => {
@@ -137,6 +139,7 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
     provider.behaviour = () => new Promise((resolve) => { finish = resolve; });
     const paying = service.pay(sale('R1'), { timeoutMs: 5000 });
     await eventually('the payment starts', 1000, () => provider.attempts.length === 1);
+    assert.equal(service.mayAskAgain((await journal.get('R1'))!), false, 'running here: no button');
     const answer = await service.askAgain('R1');
     assert.equal(answer.status, 'running_here');
     assert.equal(provider.lookups, 0);
@@ -156,6 +159,7 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
     await shared.claim(sale('S1'), 'attempt-b');
     const other = new PaymentService(provider, shared, silentLogger);
     try {
+      assert.equal(other.mayAskAgain((await shared.get('S1'))!), false, 'no button for it');
       assert.equal((await other.askAgain('S1')).status, 'elsewhere');
       assert.equal(provider.lookups, 0);
     } finally {

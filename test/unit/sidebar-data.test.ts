@@ -20,7 +20,7 @@ describe('sidebar data masking', () => {
       });
       const connection = {
         provider: { state: { name: 'error', reason: 'refused plain-secret-abc' }, capabilities: { terminals: false } },
-        payments: { recent: (n: number) => journal.recent(n), isRunningHere: () => false },
+        payments: { recent: (n: number) => journal.recent(n), isRunningHere: () => false, mayAskAgain: () => true },
       };
       const deployed: DeployedConnection[] = [
         { id: 'c1', type: 'pos-dojo', provider: 'dojo', name: 'till', environment: 'test',
@@ -36,7 +36,7 @@ describe('sidebar data masking', () => {
       const row = data.payments[0]!;
       assert.equal(row.amount, 1250, 'a number equal to a secret stays a number');
       assert.equal(row.reference, 'R-***', 'a string containing it is masked');
-      assert.equal(row.askable, true, 'unknown and nobody runs it');
+      assert.equal(row.askable, true, 'as the payment service says');
     } finally {
       delete process.env.POS_TEST_SIDEBAR_KEY;
     }
