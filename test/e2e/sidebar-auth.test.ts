@@ -4,11 +4,12 @@
 // gets the data, and no credential is in it.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { NodeRedProcess } from '../support/node-red-process';
 import { waitFor } from '../support/quick-start';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const bcrypt = require('bcryptjs') as { hashSync(pw: string, rounds: number): string };
+// Node-RED's own bcrypt (its adminAuth checks passwords with it), found from node-red rather than hoisted.
+const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red/package.json'))] })) as { hashSync(pw: string, rounds: number): string };
 
 const ADMIN_PW = 'admin-pw-for-test';
 const VIEWER_PW = 'viewer-pw-for-test';
