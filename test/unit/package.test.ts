@@ -43,6 +43,7 @@ describe('the packed package', function () {
     for (const icon of fs.readdirSync(path.join(root, 'icons'))) assert.ok(has.has(`dist/nodes/icons/${icon}`), `icon ${icon}`);
     for (const example of fs.readdirSync(path.join(root, 'examples'))) assert.ok(has.has(`examples/${example}`), `example ${example}`);
     assert.ok(has.has('resources/pos-editor.js'), 'the editor script the .html files load');
+    assert.ok(has.has('resources/pos-sidebar.js'), 'the Payments sidebar script pos-journal.html loads');
   });
 
   it('leaves out tests, bench, scripts, specs, TypeScript sources and build leftovers', () => {
