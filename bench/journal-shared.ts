@@ -16,7 +16,7 @@ import type { Journal } from '../lib/core/journal';
 import { LeasedProvider } from '../lib/core/leased-provider';
 import { PaymentService } from '../lib/core/payments';
 import type { PaymentProvider } from '../lib/core/provider';
-import { silentLogger, type PaymentRequest } from '../lib/core/types';
+import { silentLogger, type Logger, type PaymentRequest } from '../lib/core/types';
 import { FileJournal } from '../lib/journal/file-journal';
 import { PostgresJournal } from '../lib/journal/postgres-journal';
 import { PostgresLease } from '../lib/journal/postgres-lease';
@@ -58,6 +58,9 @@ async function drive(count: number, inflight: number, pay: (n: number) => Promis
   const ms = performance.now() - started;
   return { perSecond: round((count / ms) * 1000, 0), latency: summarize(times, done) };
 }
+
+/** BENCH_DEBUG=1 shows what the instances log (reconnects, lease changes) on stderr. */
+const logger: Logger = process.env.BENCH_DEBUG ? { debug() {}, info: (m) => log(`info: ${m}`), warn: (m) => log(`warn: ${m}`), error: (m) => log(`error: ${m}`) } : silentLogger;
 
 export async function main(): Promise<JournalSharedResult> {
   const rounds = Number(process.env.BENCH_SHARED_ROUNDS) || 5;
@@ -108,10 +111,10 @@ export async function main(): Promise<JournalSharedResult> {
     const mod = await ms.start();
     stops.push(() => ms.stop());
     const instance = async (id: string) => {
-      const j = await PostgresJournal.open({ connectionString: db.url, account: 'modulus:bench', instanceId: id, leaseSeconds, logger: silentLogger });
-      const inner: PaymentProvider = new ModulusProvider({ environment: 'custom', url: mod.url, apiKey: 'mk_simulator_key', apiSecret: 'mk_simulator_secret', logger: silentLogger, pingIntervalMs: 30_000 });
-      const leased = new LeasedProvider(inner, () => PostgresLease.open({ connectionString: db.url, name: 'modulus:bench', instanceId: id, leaseSeconds, logger: silentLogger }), silentLogger);
-      const conn = new ProviderConnection(leased, j, silentLogger);
+      const j = await PostgresJournal.open({ connectionString: db.url, account: 'modulus:bench', instanceId: id, leaseSeconds, logger });
+      const inner: PaymentProvider = new ModulusProvider({ environment: 'custom', url: mod.url, apiKey: 'mk_simulator_key', apiSecret: 'mk_simulator_secret', logger, pingIntervalMs: 30_000 });
+      const leased = new LeasedProvider(inner, () => PostgresLease.open({ connectionString: db.url, name: 'modulus:bench', instanceId: id, leaseSeconds, logger }), logger);
+      const conn = new ProviderConnection(leased, j, logger);
       conn.register({ id: `${id}-user`, onState: () => {} });
       stops.push(async () => { await conn.close(); await j.close(); });
       return { leased, conn };
@@ -126,7 +129,8 @@ export async function main(): Promise<JournalSharedResult> {
     for (let r = 0; r < rounds; r++) {
       for (const [inst, out, tag] of [[a, holderRounds, 'H'], [b, handedRounds, 'B']] as const) {
         out.push(await drive(modPerRound, modInflight, (i) => {
-          const request: PaymentRequest = { kind: 'sale', amount: 1000 + i, currency: 'PHP', reference: `${tag}${r}-${i}-${randomUUID().slice(0, 4)}`, terminalId: `BENCH-${(i % modInflight) + (tag === 'B' ? modInflight : 0)}` };
+          // Whole amounts: the simulators' amount rule (ending 51..55) would decline, time out or drop.
+          const request: PaymentRequest = { kind: 'sale', amount: (10 + i) * 100, currency: 'PHP', reference: `${tag}${r}-${i}-${randomUUID().slice(0, 4)}`, terminalId: `BENCH-${(i % modInflight) + (tag === 'B' ? modInflight : 0)}` };
           return inst.conn.payments.pay(request, { timeoutMs: 30_000 });
         }));
       }
@@ -139,10 +143,10 @@ export async function main(): Promise<JournalSharedResult> {
     for (let r = 0; r < 3; r++) {
       for (const graceful of [false, true]) {
         const name = `bench-lease-${r}-${graceful}`;
-        const first = await PostgresLease.open({ connectionString: db.url, name, instanceId: 'lease-a', leaseSeconds, logger: silentLogger });
+        const first = await PostgresLease.open({ connectionString: db.url, name, instanceId: 'lease-a', leaseSeconds, logger });
         first.start();
         await waitFor(() => first.holding, 'first holder', 10_000);
-        const second = await PostgresLease.open({ connectionString: db.url, name, instanceId: 'lease-b', leaseSeconds, logger: silentLogger });
+        const second = await PostgresLease.open({ connectionString: db.url, name, instanceId: 'lease-b', leaseSeconds, logger });
         second.start();
         await sleep(200);
         const t = performance.now();
