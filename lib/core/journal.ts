@@ -28,6 +28,12 @@ export interface JournalEntry {
    * still be waiting for it, so the result reaches that flow, not payment_recovered.
    */
   awaited?: boolean;
+  /**
+   * Set by a shared journal's finish() for an entry recovered from an instance taken for dead:
+   * that instance was alive after all and finished it first. Its result stands (and its flow
+   * heard it); the recovery must not report it again.
+   */
+  finishedElsewhere?: true;
 }
 
 /** claim(): either this call now holds the reference, or `entry` is whoever held it first. */

@@ -310,12 +310,13 @@ export class PaymentService {
   }
 
   /** Records a result; one that cannot be written still reaches the flow, and the journal catches up. */
-  private async record(entry: JournalEntry, result: PaymentResult): Promise<void> {
+  private async record(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry | undefined> {
     try {
-      await this.journal.finish(entry, result);
+      return await this.journal.finish(entry, result);
     } catch (err) {
       this.logger.error(`payment ${entry.reference} ended ${result.outcome} but the journal could not record it (${(err as Error).message}); ` +
         'the result is kept in memory and written as soon as the journal can be');
+      return undefined;
     }
   }
 
@@ -338,11 +339,12 @@ export class PaymentService {
    * `released`: the provider has no record of it and its terminal is idle, so the reference is
    * free again and a repeat takes the payment.
    */
-  async resolvePending(entry: JournalEntry): Promise<{ result: PaymentResult; released?: true; running?: true }> {
+  async resolvePending(entry: JournalEntry): Promise<Resolved> {
     const found = await this.ask(entry);
     if (found.found === 'result') {
       const result = withKind(found.result, entry.request);
-      await this.record(entry, result);
+      const stored = await this.record(entry, result);
+      if (stored?.finishedElsewhere) return { result: withKind(stored.result ?? result, entry.request), finishedElsewhere: true };
       if (isLinked(entry.request)) await this.concludeSettlement(entry.request, result);
       return { result };
     }
@@ -364,7 +366,8 @@ export class PaymentService {
     const result = unknownResult(entry.request, this.provider.name,
       found.found === 'nothing' ? `${this.provider.name} has no record of this payment, but its terminal could not be seen idle, so it may still be running. ${ASK_A_PERSON}`
       : `The result of this payment was lost and ${this.provider.name} cannot be asked (${found.reason}). ${ASK_A_PERSON}`);
-    await this.record(entry, result);
+    const stored = await this.record(entry, result);
+    if (stored?.finishedElsewhere) return { result: withKind(stored.result ?? result, entry.request), finishedElsewhere: true };
     return { result };
   }
 
@@ -456,7 +459,8 @@ export class PaymentService {
       try {
         const outcome = await work;
         // A flow that waits for it hears it; payment_recovered is for results that reach no flow.
-        if (!awaitedHere && !entry.awaited) this.recovered(outcome.result);
+        // Finished meanwhile by the instance that ran it (alive after all): its flow heard the result.
+        if (!awaitedHere && !entry.awaited && !outcome.finishedElsewhere) this.recovered(outcome.result);
         if (outcome.running) this.watch(entry);
       } finally {
         if (!awaitedHere) this.inflight.delete(entry.reference);
@@ -544,6 +548,13 @@ const ASK_AGAIN: Readonly<Record<AskAgainAnswer['status'], string>> = {
 export function canSend(state: ConnectionState): boolean {
   return state.name === 'connected' || (state.name === 'standby' && state.paysHere === true);
 }
+
+/**
+ * What resolving an unfinished payment found. `released`: the provider has no record and the
+ * terminal is idle, so the reference is free again. `running`: still on the terminal.
+ * `finishedElsewhere`: the instance that ran it finished it meanwhile (its flow has the result).
+ */
+export interface Resolved { result: PaymentResult; released?: true; running?: true; finishedElsewhere?: true }
 
 function assertSameRequest(request: PaymentRequest, prior: PaymentRequest): void {
   if (prior.kind !== request.kind || prior.amount !== request.amount || prior.currency !== request.currency ||

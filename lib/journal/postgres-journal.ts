@@ -191,7 +191,14 @@ export class PostgresJournal implements Journal {
   private pool: Pool | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatFailing = false;
+  /**
+   * When the heartbeat came back after failing. If the database itself was away, every
+   * instance's heartbeat stopped at once: none is taken for dead until each had time to beat again.
+   */
+  private restoredAt = 0;
   private beating = false;
+  /** References recoverable() took from another instance: their runner may yet finish them itself. */
+  private readonly takenOver = new Set<string>();
   /** References this object is running: claimed here or handed out by recoverable(); reference -> attemptId. */
   private readonly running = new Map<string, string>();
   /** Finished entries the database refused: answered from here and written when it is back. */
@@ -354,7 +361,8 @@ export class PostgresJournal implements Journal {
       throw new PosError('closed', `the payment journal is closed; the result of ${entry.reference} was not stored`);
     }
     try {
-      const stored = await this.writeDone(done, false);
+      const takenOver = this.takenOver.delete(entry.reference);
+      const stored = await this.writeDone(done, false, this.open(), takenOver);
       if (this.backlog.get(entry.reference)?.attemptId === entry.attemptId) this.backlog.delete(entry.reference);
       return stored;
     } catch (err) {
@@ -408,7 +416,7 @@ export class PostgresJournal implements Journal {
            SELECT j.reference, j.owner AS was FROM ${this.table} j
            WHERE j.account = $1 AND j.state = 'pending'
              AND CASE WHEN j.owner = $2 THEN NOT (j.reference = ANY($4::text[]))
-                 ELSE NOT EXISTS (SELECT 1 FROM ${this.instances} i
+                 ELSE $5::boolean AND NOT EXISTS (SELECT 1 FROM ${this.instances} i
                                   WHERE i.instance_id = j.owner AND i.alive_at >= clock_timestamp() - make_interval(secs => $3)) END
            FOR UPDATE
          )
@@ -418,16 +426,16 @@ export class PostgresJournal implements Journal {
          FROM orphans
          WHERE j.account = $1 AND j.reference = orphans.reference
          RETURNING j.*, orphans.was, ${awaitedSql('j', this.instances, '$3')} AS awaited`,
-        [this.account, this.instanceId, this.leaseSeconds, [...this.running.keys()]]));
+        [this.account, this.instanceId, this.leaseSeconds, [...this.running.keys()], this.mayTakeOthers()]));
       // Handed-over payments finished whose flow cannot hear the result any more (its instance
       // died, or its wait ended): reported once, by whichever instance gets here first.
-      const unheard = await client.query<Row & { was: string }>(
+      // (Not right after an outage: a standby that was waiting may not have beaten again yet.)
+      if (this.mayTakeOthers()) rows.push(...(await client.query<Row & { was: string }>(
         `UPDATE ${this.table} j SET handoff = j.handoff || '{"heard": true}'::jsonb
          WHERE j.account = $1 AND j.state = 'done' AND j.handoff IS NOT NULL AND NOT ${heardSql('j')}
            AND NOT ${awaitedSql('j', this.instances, '$2')}
          RETURNING j.*, j.owner AS was`,
-        [this.account, this.leaseSeconds]);
-      rows.push(...unheard.rows);
+        [this.account, this.leaseSeconds])).rows);
       await client.query('COMMIT');
       client.release();
     } catch (err) {
@@ -441,6 +449,7 @@ export class PostgresJournal implements Journal {
       this.logger.warn(`payment journal: took over ${taken.length} pending payment(s) of ${this.account} from instance(s) that stopped: ${from}`);
     }
     const out: JournalEntry[] = [];
+    for (const row of taken) this.takenOver.add(row.reference);
     for (const row of rows) {
       if (row.state === 'done') {
         out.push(toEntry(row));
@@ -493,6 +502,11 @@ export class PostgresJournal implements Journal {
     const byReference = new Map(rows.map((row) => [row.reference, toEntry(row)]));
     for (const parked of this.backlog.values()) byReference.set(parked.reference, structuredClone(parked));
     return [...byReference.values()].sort(newestFirst).slice(0, n);
+  }
+
+  /** Not while this instance's own heartbeat is failing, nor within leaseSeconds of it coming back. */
+  private mayTakeOthers(): boolean {
+    return !this.heartbeatFailing && Date.now() - this.restoredAt >= this.leaseSeconds * 1000;
   }
 
   handBack(entry: JournalEntry): void {
@@ -647,7 +661,8 @@ export class PostgresJournal implements Journal {
    * Stores a finished entry, whether its row is still there or not (a result is never thrown
    * away), unless another attempt holds the reference. Wakes the waiters on commit.
    */
-  private async writeDone(done: JournalEntry, keepTime: boolean, pool: Pool = this.open()): Promise<JournalEntry> {
+  /** `unlessDone`: for an entry taken over from another instance, which may have finished it itself meanwhile. */
+  private async writeDone(done: JournalEntry, keepTime: boolean, pool: Pool = this.open(), unlessDone = false): Promise<JournalEntry> {
     const { rows } = await pool.query<Row>(
       `WITH w AS (
          INSERT INTO ${this.table} AS j (account, reference, state, attempt_id, owner, request, notes, result, started_at, finished_at)
@@ -655,12 +670,16 @@ export class PostgresJournal implements Journal {
          ON CONFLICT (account, reference) DO UPDATE
            SET state = 'done', result = excluded.result, finished_at = excluded.finished_at,
                notes = CASE WHEN excluded.notes IS NULL THEN j.notes ELSE coalesce(j.notes, '{}'::jsonb) || excluded.notes END
-           WHERE j.attempt_id = excluded.attempt_id
+           WHERE j.attempt_id = excluded.attempt_id${unlessDone ? " AND j.state <> 'done'" : ''}
          RETURNING j.*
        ) SELECT w.*, pg_notify($10, $11) FROM w`,
       [this.account, done.reference, done.attemptId, done.owner, JSON.stringify(done.request), done.notes ? JSON.stringify(done.notes) : null,
         JSON.stringify(done.result), done.startedAt, keepTime ? done.finishedAt : null, this.table, this.notifyKey(done.reference)]);
     if (rows[0]) return toEntry(rows[0]);
+    if (unlessDone) {
+      const now = await this.select(pool, done.reference);
+      if (now?.state === 'done' && now.attempt_id === done.attemptId) return { ...toEntry(now), finishedElsewhere: true };
+    }
     this.logger.error(`payment journal: ${done.reference} is held by another attempt than ${done.attemptId}; this result was not stored: ${describeDone(done)}`);
     return done;
   }
@@ -705,7 +724,10 @@ export class PostgresJournal implements Journal {
     this.beating = true;
     try {
       await this.heartbeat();
-      if (this.heartbeatFailing) this.logger.info('payment journal: PostgreSQL heartbeat restored');
+      if (this.heartbeatFailing) {
+        this.logger.info('payment journal: PostgreSQL heartbeat restored');
+        this.restoredAt = Date.now();
+      }
       this.heartbeatFailing = false;
     } catch (err) {
       if (!this.heartbeatFailing && !this.closed) {
