@@ -4,12 +4,10 @@ import { PosError } from '../lib/core/errors';
 import { reportRequestFrom, type ReportResult } from '../lib/core/report';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, NodeStatus, RedApi, SendFunction } from './shared/red';
-import { whenConnected } from './shared/when-connected';
+import { whenConnected } from '../lib/core/when-connected';
 
 /** A report prints on paper and may ask the bank for totals: it takes longer than a terminal list. */
 const DEFAULT_TIMEOUT_S = 120;
-/** DESIGN: a message that arrives while the connection is being made waits at most this long for it. */
-const CONNECT_WAIT_LIMIT_MS = 30_000;
 const MAX_STATUS = 60;
 
 interface ReportNodeConfig extends FlowNodeConfig {
@@ -36,7 +34,7 @@ export = function (RED: RedApi): void {
           const provider = binding.require('reports').provider;
           if (!provider.runReport) throw new PosError('capability_missing', `${binding.provider} does not support reports in this pack`);
           const deadline = Date.now() + limit;
-          await whenConnected(provider, Math.min(limit, CONNECT_WAIT_LIMIT_MS), 'no report was started');
+          await whenConnected(provider, { limitMs: limit, nothingSent: 'no report was started' });
           const typeLabel = RED._(`pos-report.type.${request.type}`);
           binding.show(status('running', 'blue', 'ring', { type: typeLabel, terminal: request.terminalId }));
           return provider.runReport(request, {

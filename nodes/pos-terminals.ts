@@ -1,6 +1,8 @@
 // Lists the terminals of the selected provider on any input.
 
 import { PosError } from '../lib/core/errors';
+import { canSend } from '../lib/core/payments';
+import { whenConnected } from '../lib/core/when-connected';
 import type { Terminal } from '../lib/core/types';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './shared/red';
@@ -17,13 +19,16 @@ export = function (RED: RedApi): void {
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       let timer: NodeJS.Timeout | undefined;
       Promise.resolve()
-        .then(() => {
+        .then(async () => {
           const connection = binding.require('terminals');
           const limit = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
+          const deadline = Date.now() + limit;
+          // Just after a deploy or while reconnecting the list waits for the connection, within the timeout.
+          await whenConnected(connection.provider, { limitMs: limit, nothingSent: 'no terminal list was asked for', ready: canSend });
           return Promise.race([
             connection.provider.listTerminals(),
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new PosError('timeout', `no terminal list within ${limit / 1000} s`)), limit);
+              timer = setTimeout(() => reject(new PosError('timeout', `no terminal list within ${limit / 1000} s`)), Math.max(0, deadline - Date.now()));
             }),
           ]);
         })

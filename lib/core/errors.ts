@@ -3,7 +3,7 @@
 
 const CODES = [
   'bad_input', 'not_connected', 'unauthorized', 'capability_missing', 'protocol_error', 'timeout', 'provider_error', 'not_found',
-  'journal_unavailable', 'standby', 'closed',
+  'journal_unavailable', 'standby', 'displaced', 'closed',
 ] as const;
 
 export type PosErrorCode = (typeof CODES)[number];

@@ -6,11 +6,20 @@ import { PosError, isPosError, isPosErrorCode } from './errors';
 import type { HandOff, Journal, JournalEntry } from './journal';
 import { capabilityOf, type LookupResult, type PaymentProvider } from './provider';
 import { Settlements, isLinked, isSettlementReference } from './settlements';
+import { TerminalQueue, type BusyMode } from './terminal-queue';
 import type { ConnectionState, Logger, PaymentRequest, PaymentResult, ProgressEvent } from './types';
+import { whenConnected } from './when-connected';
 
 export interface PayOptions {
+  /**
+   * The node's timeout. Waiting for the connection (at most 30 s) and for a busy terminal
+   * happens within it; once the payment reaches the terminal it has the whole timeout again,
+   * so a customer at the end of a queue is not cut short.
+   */
   timeoutMs: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** A terminal already taking a payment: wait for it in arrival order (default) or fail at once. */
+  busy?: BusyMode;
 }
 
 export interface PayOutcome {
@@ -73,6 +82,10 @@ export class PaymentService {
   /** Payments standby instances handed over, running here (kept apart: this instance's own flow may wait on the same reference). */
   private readonly handedOver = new Map<string, Promise<PaymentResult>>();
   private readonly settlements: Settlements;
+  /** One payment at a time per terminal, the others waiting their turn. */
+  private readonly terminals = new TerminalQueue();
+  /** Aborted by close(): a payment still waiting for the connection or a terminal fails at once, nothing sent. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly provider: PaymentProvider,
@@ -128,6 +141,8 @@ export class PaymentService {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.stopping.abort();
+    this.terminals.refuseAll(() => this.closedError());
     for (const { entry, timer } of this.watched.values()) {
       clearTimeout(timer);
       this.journal.handBack?.(entry);
@@ -141,23 +156,57 @@ export class PaymentService {
   }
 
   private async run(asked: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
-    if (this.closing) throw new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
+    if (this.closing) throw this.closedError();
+    // The waits below share the node's timeout; the payment itself gets the whole timeout once sent.
+    const waitUntil = Date.now() + opts.timeoutMs;
     // A completion or release is checked against its pre-auth (and gets its ids) before it is journalled.
     const request = isLinked(asked) ? await this.settlements.link(asked) : asked;
-    const state = this.provider.state;
     const handOff = this.journal.handOff;
-    if (state.name === 'standby' && !state.paysHere && handOff) return this.handOff(request, opts, handOff);
-    if (!canSend(state)) {
-      // A repeat is answered from the journal even while offline; a new payment cannot be sent.
+    const handsOver = (s: ConnectionState) => s.name === 'standby' && !s.paysHere && handOff !== undefined;
+    if (!canSend(this.provider.state) && !handsOver(this.provider.state)) {
+      // A repeat is answered from the journal even while offline; a new payment waits for the connection.
       const prior = await this.journal.get(request.reference);
       if (prior) return this.repeat(request, prior, opts);
-      // The reason (already redacted) is what tells the person what to fix: a refused key, a missing package.
-      const why = 'reason' in state && state.name !== 'reconnecting' ? `: ${state.reason}` : '';
-      throw new PosError('not_connected', `not connected to ${this.provider.name} (${state.name}${why}); nothing was sent`);
+      await this.connected(request, waitUntil, opts, (s) => canSend(s) || handsOver(s));
     }
-    const claim = await this.journal.claim(request, randomUUID());
-    if (!claim.claimed) return this.repeat(request, claim.entry, opts);
-    return { result: await this.send(request, claim.entry, opts), duplicate: false };
+    if (handsOver(this.provider.state) && handOff) return this.handOff(request, opts, handOff);
+    const release = await this.takeTerminal(request, waitUntil, opts);
+    try {
+      const claim = await this.journal.claim(request, randomUUID());
+      if (!claim.claimed) return await this.repeat(request, claim.entry, opts);
+      return { result: await this.send(request, claim.entry, opts), duplicate: false };
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits (DESIGN: within the timeout, at most 30 s) while the connection is being made; refused states fail at once. */
+  private async connected(request: PaymentRequest, waitUntil: number, opts: PayOptions, ready: (s: ConnectionState) => boolean): Promise<void> {
+    const state = this.provider.state;
+    if (state.name === 'idle' || state.name === 'connecting' || state.name === 'reconnecting') {
+      opts.onProgress?.(this.progress(request, 'waiting_for_connection', `waiting for the ${this.provider.name} connection`));
+    }
+    await whenConnected(this.provider, { limitMs: waitUntil - Date.now(), nothingSent: 'nothing was sent', ready, signal: this.stopping.signal });
+    if (this.closing) throw this.closedError();
+  }
+
+  /** The terminal this payment names, once no other payment of this instance runs on it. */
+  private takeTerminal(request: PaymentRequest, waitUntil: number, opts: PayOptions): Promise<() => void> {
+    const terminalId = request.terminalId?.trim();
+    if (!terminalId) return Promise.resolve(() => {});
+    return this.terminals.acquire(terminalId, request.reference, {
+      mode: opts.busy ?? 'queue',
+      limitMs: waitUntil - Date.now(),
+      onQueued: (holder) => opts.onProgress?.(this.progress(request, 'queued', `waiting for terminal ${terminalId}: payment "${holder}" is running on it`)),
+    });
+  }
+
+  private progress(request: PaymentRequest, event: string, message: string): ProgressEvent {
+    return { reference: request.reference, ...(request.terminalId ? { terminalId: request.terminalId } : {}), provider: this.provider.name, event, message, raw: null };
+  }
+
+  private closedError(): PosError {
+    return new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`);
   }
 
   /**
@@ -167,10 +216,7 @@ export class PaymentService {
   private async handOff(request: PaymentRequest, opts: PayOptions, handOff: HandOff): Promise<PayOutcome> {
     const claim = await handOff.enqueue(request, randomUUID(), opts.timeoutMs);
     if (!claim.claimed) return this.repeat(request, claim.entry, opts);
-    opts.onProgress?.({
-      reference: request.reference, ...(request.terminalId ? { terminalId: request.terminalId } : {}), provider: this.provider.name,
-      event: 'handed_off', message: 'passed to the Node-RED instance that holds the connection', raw: null,
-    });
+    opts.onProgress?.(this.progress(request, 'handed_off', 'passed to the Node-RED instance that holds the connection'));
     this.awaitingHandOff.add(request.reference);
     let end;
     try {
@@ -197,12 +243,18 @@ export class PaymentService {
     if (!handOff) return;
     const refuse = (err: PosError) => handOff.refuse(entry, err.code, err.message).catch((e: Error) => this.logger.warn(`payment ${entry.reference}: ${e.message}`));
     if (this.closing) {
-      void refuse(new PosError('closed', `the ${this.provider.name} connection is closing; nothing was sent`));
+      void refuse(this.closedError());
       return;
     }
     // This instance's own flow may be waiting on the same reference (a repeat): it gets this result through the journal.
     if (this.handedOver.has(entry.reference)) return; // cannot be: the journal gives a queued row to one taker once
-    const result = this.send(entry.request, entry, { timeoutMs }, refuse);
+    // It queues for its terminal like this instance's own payments: a busy terminal would refuse it.
+    const result = this.takeTerminal(entry.request, Date.now() + timeoutMs, { timeoutMs }).then(
+      (release) => this.send(entry.request, entry, { timeoutMs }, refuse).finally(release),
+      async (err: PosError) => {
+        await refuse(err);
+        throw err;
+      });
     result.catch(() => {});
     this.handedOver.set(entry.reference, result);
     const clear = () => this.handedOver.delete(entry.reference);

@@ -144,7 +144,7 @@ for (const makeKind of [memoryKind, fileKind]) {
 
     it('not connected: nothing sent, the reason in the error, and the reference stays free', async () => {
       provider.state = { name: 'unauthorized', reason: 'HTTP 401' };
-      await assert.rejects(service.pay(sale('R4'), { timeoutMs: 1000 }), (e: unknown) => e instanceof PosError && e.code === 'not_connected' && /unauthorized: HTTP 401/.test(e.message));
+      await assert.rejects(service.pay(sale('R4'), { timeoutMs: 1000 }), (e: unknown) => e instanceof PosError && e.code === 'unauthorized' && /unauthorized: HTTP 401/.test(e.message));
       assert.equal(provider.attempts.length, 0);
       assert.equal(await journal.get('R4'), undefined);
       provider.state = { name: 'connected' };
