@@ -1,6 +1,6 @@
 // The config node's side: it owns one provider connection, shared by the flow nodes that use
-// it. Connect when the first user registers, disconnect when the last one leaves, fan the
-// connection state out to every user, and remove only what it added.
+// it. Connect when the first user registers, disconnect when the last one leaves and was
+// removed, fan the connection state out to every user, and remove only what it added.
 
 import type { Journal } from '../../lib/core/journal';
 import { LeasedProvider } from '../../lib/core/leased-provider';
@@ -18,8 +18,22 @@ export interface ConnectionUser {
 /** How often a connection on a shared journal looks for the unfinished payments of instances that stopped. */
 const SHARED_RECOVERY_MS = 3000;
 
+/**
+ * How long the connection stays up after its last user closed without being removed. A
+ * "modified nodes" deploy closes a changed node and starts it again with the same id a moment
+ * later: the connection (and a payment running on it) carries on. Nobody back by then (the node
+ * now uses another connection): it closes.
+ */
+const LINGER_MS = 5000;
+
 /** How long stop() may take before the config node reports it closed anyway. */
 const CLOSE_LIMIT_MS = 2000;
+
+/**
+ * How long a closing config node waits for results in flight: the socket's own close must fit
+ * in what is left of the 2 s a close may take.
+ */
+const DRAIN_MS = 1000;
 
 export class ProviderConnection {
   readonly payments: PaymentService;
@@ -33,6 +47,8 @@ export class ProviderConnection {
   private recovering: Promise<void> | undefined;
   private recoverTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set while no user is left but the last one may come back (a partial deploy). */
+  private lingering: NodeJS.Timeout | undefined;
   /** Set while this instance holds a leased connection and takes the payments standby instances hand over. */
   private serving: (() => void) | undefined;
   /** On standby, this instance's unfinished payments were left to the lease holder. */
@@ -43,7 +59,7 @@ export class ProviderConnection {
    * earlier version's journal taken over).
    */
   constructor(readonly provider: PaymentProvider, private readonly journal: Journal, private readonly logger: Logger, private readonly ready: Promise<unknown> = Promise.resolve()) {
-    this.payments = new PaymentService(provider, journal, logger);
+    this.payments = new PaymentService(provider, journal, logger, { drainMs: DRAIN_MS });
     this.payments.onRecovered((result) => this.emit(recoveredEvent(result)));
     this.requests = provider.requests ? new RequestRouter(provider.requests) : undefined;
     this.own.push(provider.onState((state) => this.fanOut(state)));
@@ -57,6 +73,12 @@ export class ProviderConnection {
   register(user: ConnectionUser): void {
     this.users.set(user.id, user);
     user.onState(this.provider.state);
+    if (this.lingering) {
+      // Back after a partial deploy: the connection never went away.
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
+      return;
+    }
     if (this.users.size === 1) {
       // A restart while a stop is still finishing must wait for it, or the old socket would close the new one's state.
       const start = () => this.provider.start();
@@ -65,9 +87,22 @@ export class ProviderConnection {
     }
   }
 
-  async deregister(user: ConnectionUser): Promise<void> {
-    if (!this.users.delete(user.id)) return;
-    if (this.users.size === 0) await this.stop();
+  /**
+   * `removed`: Node-RED's close flag. A node deleted from the flow that was the last user ends the
+   * connection now; one that is only being restarted (a partial deploy) leaves it up a moment.
+   */
+  async deregister(user: ConnectionUser, removed = true): Promise<void> {
+    if (!this.users.delete(user.id) || this.users.size > 0) return;
+    if (removed) {
+      await this.stop();
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = setTimeout(() => {
+      this.lingering = undefined;
+      if (this.users.size === 0) void this.stop();
+    }, LINGER_MS);
+    this.lingering.unref();
   }
 
   /**
@@ -101,22 +136,25 @@ export class ProviderConnection {
    * stays pending in the journal and is reported after the next start.
    */
   async close(): Promise<void> {
+    const began = Date.now();
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     this.stopServing();
     await this.payments.close();
     for (const off of this.own.splice(0)) off();
     this.users.clear();
     this.notificationListeners.clear();
-    await this.stop();
+    await this.stop(Math.max(100, CLOSE_LIMIT_MS - (Date.now() - began)));
   }
 
-  private stop(): Promise<void> {
+  private stop(limitMs = CLOSE_LIMIT_MS): Promise<void> {
     if (!this.stopping) {
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          this.logger.warn(`the ${this.provider.name} connection did not close within ${CLOSE_LIMIT_MS} ms; abandoned it`);
+          this.logger.warn(`the ${this.provider.name} connection did not close within ${limitMs} ms; abandoned it`);
           resolve();
-        }, CLOSE_LIMIT_MS);
+        }, limitMs);
       });
       const stopped = this.provider.stop().catch((err: Error) => this.logger.warn(`closing: ${err.message}`));
       this.stopping = Promise.race([stopped, limit]).finally(() => {

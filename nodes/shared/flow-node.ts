@@ -76,10 +76,11 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
   if (initial) node.status(textStatus(RED, initial.code === 'capability_missing' ? 'status.capabilityMissing' : 'status.notConfigured', { provider }, 'red'));
   else connection!.register(member);
 
-  node.on('close', (_removed: boolean, done: () => void) => {
+  // `removed` false: a redeploy that starts this node again at once; the shared connection stays up for it.
+  node.on('close', (removed: boolean, done: () => void) => {
     statuses.close();
     if (!connection || initial) return done();
-    connection.deregister(member).then(done, done);
+    connection.deregister(member, removed === true).then(done, done);
   });
 
   return {
