@@ -9,6 +9,7 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 
 interface DojoConfig {
@@ -26,18 +27,20 @@ interface DojoConfig {
   pollInterval?: number | string;
 }
 
-const DEFAULT_HEARTBEAT_S = 25;
+const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-dojo'].heartbeat;
 const MAX_HEARTBEAT_S = 30;
 /** How often the built-in simulator's card machine walks the pay-at-table sequence, so the example shows something. */
 const SIMULATOR_TABLE_WALK_MS = 15_000;
 /** The sandbox accepts these literal ids (dojo.md 8); the simulator accepts any. */
 const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
 
-const DEFAULT_POLL_S = 1;
+const DEFAULT_POLL_S = NODE_DEFAULTS['pos-dojo'].pollInterval;
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-dojo', function (this: ConfigNode, config: DojoConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-dojo', config);
     const node = this;
     const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';

@@ -10,6 +10,7 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 
 interface ModulusConfig {
@@ -28,7 +29,7 @@ interface ModulusConfig {
   heartbeat?: number | string;
 }
 
-const DEFAULT_HEARTBEAT_S = 30;
+const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-modulus'].heartbeat;
 /** The documented pong timeout; a shorter heartbeat shortens it so a ping is never outlived by its own wait. */
 const PONG_TIMEOUT_S = 10;
 
@@ -41,6 +42,8 @@ function load(): typeof Client & typeof Simulator {
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-modulus', function (this: ConfigNode, config: ModulusConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-modulus', config);
     const node = this;
     const { ModulusProvider, ModulusSimulator, SIMULATOR_API_KEY } = load();
     const environment = environmentOf(config.environment);

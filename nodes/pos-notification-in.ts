@@ -3,6 +3,7 @@
 import type { NotificationEvent } from '../lib/core/types';
 import { bindFlowNode, type FlowNodeConfig } from './shared/flow-node';
 import type { Node, RedApi } from './shared/red';
+import { withDefaults } from './shared/defaults';
 
 interface NotificationConfig extends FlowNodeConfig {
   /** Comma-separated event names to pass; empty passes every event. */
@@ -24,6 +25,8 @@ function topicsOf(config: NotificationConfig): string[] {
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-notification-in', function (this: Node, config: NotificationConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-notification-in', config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, 'notifications');
     const wanted = new Set(list(config.events).map((e) => e.toLowerCase()));

@@ -11,6 +11,7 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse } from './shared/config-fields';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 interface PaymentsenseConfig {
   /** A pos-journal node's id; empty: the built-in file journal. */
@@ -32,8 +33,8 @@ interface PaymentsenseConfig {
   patAnswerLimit?: number | string;
 }
 
-const DEFAULT_HEARTBEAT_S = 15;
-const DEFAULT_PAT_ANSWER_LIMIT_S = 5;
+const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-paymentsense'].heartbeat;
+const DEFAULT_PAT_ANSWER_LIMIT_S = NODE_DEFAULTS['pos-paymentsense'].patAnswerLimit;
 /** The built-in simulator's terminal walks the tables this long after the EPoS connects to /pat, then every 30 s. */
 const SIMULATOR_FIRST_WALK_MS = 10_000;
 const SIMULATOR_WALK_EVERY_MS = 30_000;
@@ -41,6 +42,8 @@ const SIMULATOR_WALK_EVERY_MS = 30_000;
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-paymentsense', function (this: ConfigNode, config: PaymentsenseConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-paymentsense', config);
     const node = this;
     const environment = environmentOf(config.environment);
     const simulated = environment === 'simulator';

@@ -9,6 +9,7 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
+import { withDefaults } from './shared/defaults';
 
 
 interface QuickPayConfig {
@@ -47,6 +48,8 @@ function builtInSimulator(names: { paymentEvent?: string; notificationEvent?: st
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-quickpay', function (this: ConfigNode, config: QuickPayConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-quickpay', config);
     const node = this;
     const { QuickPayProvider, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } = load();
     const environment = environmentOf(config.environment);

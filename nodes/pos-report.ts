@@ -5,9 +5,10 @@ import { reportRequestFrom, type ReportResult } from '../lib/core/report';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, NodeStatus, RedApi, SendFunction } from './shared/red';
 import { whenConnected } from '../lib/core/when-connected';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 /** A report prints on paper and may ask the bank for totals: it takes longer than a terminal list. */
-const DEFAULT_TIMEOUT_S = 120;
+const DEFAULT_TIMEOUT_S = NODE_DEFAULTS['pos-report'].timeout;
 const MAX_STATUS = 60;
 
 interface ReportNodeConfig extends FlowNodeConfig {
@@ -18,6 +19,8 @@ interface ReportNodeConfig extends FlowNodeConfig {
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-report', function (this: Node, config: ReportNodeConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-report', config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, 'reports');
     const status = (key: string, fill: NodeStatus['fill'], shape: NodeStatus['shape'], subs?: Record<string, unknown>): NodeStatus => {

@@ -11,17 +11,20 @@ import { abandonRequests, openRequest } from './shared/pending-requests';
 import type { Node, RedApi } from './shared/red';
 import { textStatus } from './shared/status';
 import { linkStatus } from './shared/link-status';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 interface RequestInConfig extends FlowNodeConfig {
   /** One method as the provider spells it (SearchOrdersV1), or `*` for every method no other node takes. */
   method?: string;
 }
 
-const DEFAULT_TIMEOUT_S = 10;
+const DEFAULT_TIMEOUT_S = NODE_DEFAULTS['pos-request-in'].timeout;
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-request-in', function (this: Node, config: RequestInConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-request-in', config);
     const node = this;
     const binding = bindFlowNode(RED, node, { ...config, provider: config.provider || 'dojo' }, 'requests', {
       // Pay at table switched off: say so, and connect nothing.

@@ -8,6 +8,7 @@ import { InboundError } from '../lib/core/inbound';
 import { findRequest, settleRequest } from './shared/pending-requests';
 import type { Node, NodeMessage, RedApi } from './shared/red';
 import { textStatus } from './shared/status';
+import { withDefaults } from './shared/defaults';
 
 const STATUS_EVERY_MS = 250;
 
@@ -27,6 +28,8 @@ function errorOf(msg: NodeMessage, errorTypes: readonly string[]): InboundError 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-response', function (this: Node, config: ResponseConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-response', config);
     const node = this;
     let answered = 0;
     let lastMethod = '';

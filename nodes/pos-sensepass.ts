@@ -9,6 +9,7 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
+import { withDefaults } from './shared/defaults';
 
 
 interface SensePassConfig {
@@ -40,6 +41,8 @@ function load(): typeof Client & typeof Simulator {
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-sensepass', function (this: ConfigNode, config: SensePassConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-sensepass', config);
     const node = this;
     const { SensePassProvider, SensePassSimulator, SIMULATOR_DEVICE_ID } = load();
     const environment = environmentOf(config.environment);

@@ -7,12 +7,15 @@ import type { Terminal } from '../lib/core/types';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './shared/red';
 import { textStatus } from './shared/status';
+import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
-const DEFAULT_TIMEOUT_S = 15;
+const DEFAULT_TIMEOUT_S = NODE_DEFAULTS['pos-terminals'].timeout;
 
 export = function (RED: RedApi): void {
   RED.nodes.registerType('pos-terminals', function (this: Node, config: FlowNodeConfig) {
     RED.nodes.createNode(this, config);
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults('pos-terminals', config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, 'terminals');
 

@@ -44,7 +44,15 @@ for (const file of fs.readdirSync(nodesOut).filter((f) => f.endsWith('.html'))) 
     if (!fs.existsSync(part)) throw new Error(`${file}: no nodes/partials/${name}.html to include`);
     return fs.readFileSync(part, 'utf8');
   });
-  if (placed !== html) fs.writeFileSync(target, placed);
+  // Each node's defaults are one table, nodes/defaults/<type>.json, that the runtime reads too
+  // (nodes/shared/defaults.ts): the editor gets the same values in place of
+  // `/* defaults: <type> */ {}`, so the two can never differ.
+  const filled = placed.replace(/\/\* defaults: ([a-z-]+) \*\/ \{\}/g, (_, type) => {
+    const table = path.join(root, 'nodes', 'defaults', `${type}.json`);
+    if (!fs.existsSync(table)) throw new Error(`${file}: no nodes/defaults/${type}.json for its defaults`);
+    return JSON.stringify(JSON.parse(fs.readFileSync(table, 'utf8')));
+  });
+  if (filled !== html) fs.writeFileSync(target, filled);
 }
 
 // Node-RED gives each node file its own catalog namespace; the strings every node shares

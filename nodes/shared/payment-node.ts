@@ -9,13 +9,14 @@ import type { PaymentRequest, ProgressEvent } from '../../lib/core/types';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './flow-node';
 import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './red';
 import { progressStatus, resultStatus, textStatus } from './status';
+import { NODE_DEFAULTS, withDefaults } from './defaults';
 
 export interface PaymentNodeConfig extends FlowNodeConfig {
   terminalId?: string;
   currency?: string;
+  /** A terminal already taking a payment: `queue` (wait for it, within the timeout) or `fail` at once. */
+  busy?: string;
 }
-
-const DEFAULT_TIMEOUT_S = 180;
 
 /** What the node shows while a transaction of each kind runs. */
 const STATUS_OF: Readonly<Record<PaymentRequest['kind'], string>> = {
@@ -33,6 +34,9 @@ type Action = (typeof ACTIONS)[number];
 export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
   return function (this: Node, config: PaymentNodeConfig): void {
     RED.nodes.createNode(this, config);
+    const type = kind === 'sale' ? 'pos-pay' : 'pos-refund';
+    // What the flow lacks is what the editor would have given it.
+    config = withDefaults(type, config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, kind === 'sale' ? 'pay' : 'refund');
 
@@ -63,7 +67,7 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
       });
       // A kind the provider lacks is refused here, before the journal or the provider hears of it.
       const connection = binding.require(capabilityOf(request.kind));
-      const timeout = timeoutMs(msg.timeout, config.timeout, DEFAULT_TIMEOUT_S);
+      const timeout = timeoutMs(msg.timeout, config.timeout, NODE_DEFAULTS[type].timeout);
       // Functions: the text is formatted only if the throttled status gets to show it.
       binding.show(() => textStatus(RED, STATUS_OF[request.kind], { amount: formatMinor(request.amount, request.currency), reference: request.originalReference ?? '' }));
       const onProgress = (event: ProgressEvent) => {
@@ -73,7 +77,8 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
         progress.payload = event;
         send([null, progress]);
       };
-      const { result, duplicate } = await connection.payments.pay(request, { timeoutMs: timeout, onProgress });
+      const busy = config.busy === 'fail' ? 'fail' : 'queue';
+      const { result, duplicate } = await connection.payments.pay(request, { timeoutMs: timeout, onProgress, busy });
       binding.show(() => resultStatus(RED, result));
       msg.payload = result;
       msg.topic = result.outcome;
