@@ -41,8 +41,9 @@ export = function (RED: RedApi): void {
       if (wanted.size > 0 && !wanted.has(event.event.toLowerCase())) return;
       node.send({ topic: event.event, payload: event });
     }, topicsOf(config));
-    node.on('close', (_removed: boolean, done: () => void) => {
-      off?.();
+    // Not removed (a partial deploy restarts this node): its channels stay subscribed for its return.
+    node.on('close', (removed: boolean, done: () => void) => {
+      off?.(removed === true);
       done();
     });
   });

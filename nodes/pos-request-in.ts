@@ -33,7 +33,7 @@ export = function (RED: RedApi): void {
     });
     const method = String(config.method ?? '').trim();
     let limitMs = DEFAULT_TIMEOUT_S * 1000;
-    let leave: (() => void) | undefined;
+    let leave: ((removed?: boolean) => void) | undefined;
     try {
       limitMs = timeoutMs(undefined, config.timeout, DEFAULT_TIMEOUT_S);
       const router = binding.require('requests').requests;
@@ -71,8 +71,9 @@ export = function (RED: RedApi): void {
       return answer;
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      leave?.();
+    // Not removed (a partial deploy restarts this node): its method stays registered for its return.
+    node.on('close', (removed: boolean, done: () => void) => {
+      leave?.(removed === true);
       abandonRequests(node.id, 'the request-in node was stopped (redeploy) before the flow answered');
       done();
     });

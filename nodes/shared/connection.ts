@@ -49,6 +49,10 @@ export class ProviderConnection {
   private stopping: Promise<void> | undefined;
   /** Set while no user is left but the last one may come back (a partial deploy). */
   private lingering: NodeJS.Timeout | undefined;
+  /** Whether the provider was told that events are wanted (setNotificationInterest). */
+  private interested = false;
+  /** Set while a notification node that closed without being removed may come back. */
+  private settleTimer: NodeJS.Timeout | undefined;
   /** Set while this instance holds a leased connection and takes the payments standby instances hand over. */
   private serving: (() => void) | undefined;
   /** On standby, this instance's unfinished payments were left to the lease holder. */
@@ -110,17 +114,37 @@ export class ProviderConnection {
    * `channel:<name>`): the provider subscribes to the union of every listener's topics, and each
    * listener gets only the events of its own channels.
    */
-  onNotification(listener: (e: NotificationEvent) => void, topics: readonly string[] = []): Unsubscribe {
+  onNotification(listener: (e: NotificationEvent) => void, topics: readonly string[] = []): (removed?: boolean) => void {
     const channels = topics.length > 0 && this.provider.channelsOf ? new Set(this.provider.channelsOf(topics)) : undefined;
     this.notificationListeners.set(listener, { topics, ...(channels ? { channels } : {}) });
-    // Providers that must ask for events (Dojo) are told when the first listener arrives and the last leaves.
-    if (this.notificationListeners.size === 1) this.provider.setNotificationInterest?.(true);
-    this.updateTopics();
-    return () => {
+    this.settleNotifications();
+    // `removed` false (a partial deploy restarts the node at once): the node stops hearing events
+    // now, but its channels and the provider's interest stay a moment for its return, so nothing
+    // is unsubscribed and subscribed again.
+    return (removed = true) => {
       if (!this.notificationListeners.delete(listener)) return;
-      if (this.notificationListeners.size === 0) this.provider.setNotificationInterest?.(false);
-      this.updateTopics();
+      clearTimeout(this.settleTimer);
+      this.settleTimer = undefined;
+      if (removed) {
+        this.settleNotifications();
+        return;
+      }
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = undefined;
+        this.settleNotifications();
+      }, LINGER_MS);
+      this.settleTimer.unref();
     };
+  }
+
+  /** Tells the provider what the listeners now want: its interest (Dojo asks for events) and the union of their topics. */
+  private settleNotifications(): void {
+    const wanted = this.notificationListeners.size > 0;
+    if (wanted !== this.interested) {
+      this.interested = wanted;
+      this.provider.setNotificationInterest?.(wanted);
+    }
+    this.updateTopics();
   }
 
   private updateTopics(): void {
@@ -139,6 +163,9 @@ export class ProviderConnection {
     const began = Date.now();
     clearTimeout(this.lingering);
     this.lingering = undefined;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    this.requests?.close();
     this.stopServing();
     await this.payments.close();
     for (const off of this.own.splice(0)) off();

@@ -16,8 +16,17 @@ export interface RequestUser {
   handle: InboundHandler;
 }
 
+/**
+ * How long a request-in node that closed without being removed (a partial deploy starts it
+ * again at once) keeps its method in the served set, so Dojo is not told twice.
+ */
+const LINGER_MS = 5000;
+
 export class RequestRouter {
   private readonly users = new Map<string, RequestUser>();
+  private publishTimer: NodeJS.Timeout | undefined;
+  /** The served set last told to the provider, so an unchanged one is not told again (Dojo would PUT its capabilities). */
+  private published: string | undefined;
 
   constructor(private readonly server: RequestServer) {}
 
@@ -34,8 +43,11 @@ export class RequestRouter {
     return this.server.link;
   }
 
-  /** Throws a PosError a person can act on when the method is unknown or already taken. */
-  add(user: RequestUser): () => void {
+  /**
+   * Throws a PosError a person can act on when the method is unknown or already taken. The
+   * returned leave() takes Node-RED's `removed` flag: false, the served set is told later.
+   */
+  add(user: RequestUser): (removed?: boolean) => void {
     if (this.server.unavailable) throw new PosError('capability_missing', this.server.unavailable);
     if (user.method !== ANY_METHOD && !this.server.methods.includes(user.method)) {
       throw new PosError('bad_input', `"${user.method}" is not a method this provider sends; choose one of ${this.server.methods.join(', ')} or *`);
@@ -47,12 +59,23 @@ export class RequestRouter {
     }
     this.users.set(user.id, user);
     this.publish();
-    return () => {
-      if (this.users.get(user.id) === user) {
-        this.users.delete(user.id);
+    return (removed = true) => {
+      if (this.users.get(user.id) !== user) return;
+      this.users.delete(user.id);
+      if (removed) {
         this.publish();
+        return;
       }
+      clearTimeout(this.publishTimer);
+      this.publishTimer = setTimeout(() => this.publish(), LINGER_MS);
+      this.publishTimer.unref();
     };
+  }
+
+  /** The connection closes: nothing of ours stays behind. */
+  close(): void {
+    clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
   }
 
   private route(method: string): RequestUser | undefined {
@@ -65,11 +88,16 @@ export class RequestRouter {
   }
 
   private publish(): void {
+    clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
     const served = new Set<string>();
     for (const user of this.users.values()) {
       if (user.method === ANY_METHOD) this.server.methods.forEach((m) => served.add(m));
       else served.add(user.method);
     }
+    const key = [...served].sort().join(',');
+    if (key === this.published) return;
+    this.published = key;
     this.server.serve(served, this.dispatch);
   }
 
