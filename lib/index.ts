@@ -9,6 +9,9 @@ export type { Capabilities, Capability, PaymentProvider } from './core/provider'
 export { MemoryJournal, slimResult, type Claim, type Journal, type JournalEntry } from './core/journal';
 export { FileJournal } from './journal/file-journal';
 export { PaymentService } from './core/payments';
+export { whenConnected, CONNECT_WAIT_MAX_MS } from './core/when-connected';
+export type { PayOptions } from './core/payments';
+export type { BusyMode } from './core/terminal-queue';
 export { PaymentsenseProvider, type PaymentsenseOptions } from './providers/paymentsense/client';
 export { PaymentsenseSimulator } from './simulators/paymentsense';
 export type { InboundRequest, InboundHandler, RequestServer } from './core/inbound';
