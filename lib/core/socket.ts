@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff';
 import { corkForTick } from './tick-cork';
 import { silentLogger, type ConnectionState, type Logger } from './types';
+import { tapSafely, type WireTap } from './wire-log';
 
 export type FailureKind = 'retry' | 'unauthorized' | 'displaced';
 
@@ -53,6 +54,8 @@ export interface SocketOptions {
    * header announces the size, before it is buffered or parsed, and the socket reconnects.
    */
   maxPayloadBytes?: number;
+  /** Sees every text frame in and out (the config node's wire log, a connection check). */
+  wire?: WireTap;
 }
 
 /** 16 MiB: far above any provider's frame, far below what would hold the event loop for seconds. */
@@ -185,6 +188,7 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
     if (!a || !this.isOpen()) return false;
     // Everything sent in this tick leaves in one write (see tick-cork.ts).
     corkForTick(a.raw);
+    tapSafely(this.options.wire, 'out', text);
     a.ws.send(text, (err) => {
       if (err) this.log('warn', `send failed: ${err.message}`);
     });
@@ -240,7 +244,10 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
     const onOpen = () => this.onOpen(a);
     const onMessage = (data: WebSocket.RawData) => {
       a.alive = true;
-      if (a === this.attempt && this.running) this.safeEmit('message', rawToText(data));
+      if (a !== this.attempt || !this.running) return;
+      const text = rawToText(data);
+      tapSafely(this.options.wire, 'in', text);
+      this.safeEmit('message', text);
     };
     const onLiveness = () => {
       a.alive = true;

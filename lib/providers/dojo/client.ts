@@ -14,6 +14,7 @@ import { DojoRest } from './rest';
 import { LeasedConnection, type Runnable } from '../../core/leased-connection';
 import type { ConnectionLease } from '../../core/leased-provider';
 import { Listeners } from '../../core/listeners';
+import type { WireTap } from '../../core/wire-log';
 
 export interface DojoOptions {
   environment: DojoEnvironment;
@@ -37,6 +38,8 @@ export interface DojoOptions {
   capabilityVersion?: string;
   /** A shared journal's lease: the EPOS socket is opened only while this instance holds it. */
   lease?: () => Promise<ConnectionLease>;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 const CAPABILITIES: Capabilities = {
@@ -108,6 +111,7 @@ export class DojoProvider implements PaymentProvider {
       ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.requests = this.server;
     // Dojo serves one EPOS socket per account: with a shared journal only the lease holder opens it.

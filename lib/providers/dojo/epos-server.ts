@@ -10,6 +10,7 @@ import type { InboundHandler, InboundRequest, RequestServer } from '../../core/i
 import { JsonRpcPeer } from '../../core/jsonrpc';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
+import type { WireTap } from '../../core/wire-log';
 import { silentLogger, type ConnectionState, type Logger } from '../../core/types';
 import { AnswerCache } from './answer-cache';
 import { EposRpcError, eposError, rpcErrorToEpos, toEposError, type EposErrorBody } from './epos-errors';
@@ -48,6 +49,8 @@ export interface EposServerOptions {
   answerTtlMs?: number;
   /** At most this many answers (and as many event ids) are remembered, oldest dropped first. Default 10000. */
   answerCacheSize?: number;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 const EVENT_METHOD = 'HandleEventV1';
@@ -136,6 +139,7 @@ export class EposServer implements RequestServer {
       heartbeatIntervalMs: Math.min(MAX_HEARTBEAT_MS, positiveOr(opts.heartbeatIntervalMs, DEFAULT_HEARTBEAT_MS)),
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (text: string) => this.peer?.receive(text));

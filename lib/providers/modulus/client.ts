@@ -8,6 +8,7 @@ import { MAX_NAME_CHARS, MAX_NESTING, nestedTooDeep } from '../../core/frame-gua
 import { eventName } from '../../core/names';
 import type { AttemptRecord, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
+import type { WireTap } from '../../core/wire-log';
 import { ReconnectingSocket, defaultClassifyFailure, type Failure, type FailureKind } from '../../core/socket';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type ProgressEvent, type Terminal } from '../../core/types';
 import { carriesDocumentedError, errorHint, errorParts } from './gateway-errors';
@@ -58,6 +59,8 @@ export interface ModulusOptions {
    * set) is asked for the payment's result until its deadline.
    */
   displacedLookupIntervalMs?: number;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 const CAPABILITIES = {
@@ -142,6 +145,7 @@ export class ModulusProvider implements PaymentProvider {
       classifyFailure: classifyFailure,
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.heartbeat = new AppHeartbeat({
       intervalMs: positive(opts.pingIntervalMs, 30_000),

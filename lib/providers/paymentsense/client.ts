@@ -10,6 +10,7 @@ import { PAT_OFF, type PatServer } from './pat';
 import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
+import type { WireTap } from '../../core/wire-log';
 import { type ConnectionState, type Logger, type NotificationEvent, type PaymentRequest, type PaymentResult, type Terminal, silentLogger } from '../../core/types';
 import { SIGNATURE_EVENT, isWireTerminal, isWireTransaction, mapProgress, mapTerminal, mapTransaction } from './mapping';
 import { paymentsenseUrl, type PaymentsenseEndpoint } from './url';
@@ -29,9 +30,16 @@ export interface PaymentsenseOptions extends PaymentsenseEndpoint {
   requestTimeoutMs?: number;
   /** Between two look-ups of a transaction that is still running. */
   lookupIntervalMs?: number;
+  /**
+   * Default true. False: this Connect server has no `transactionDetails` look-up (a connection
+   * check settles it), so a lost result is reported `unknown` at once, saying why, instead of asking.
+   */
+  transactionLookup?: boolean;
   backoff?: { initialMs?: number; maxMs?: number };
   /** Pay at table: the /pat connection, started and stopped with this one. Absent: pay at table is off. */
   tables?: PatServer;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 interface ActivePayment {
@@ -45,6 +53,9 @@ const CAPABILITIES: Capabilities = {
   // preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
   preauth: true, completion: true, release: false, verify: true, reports: true,
 };
+
+/** Said in every `unknown` result while the server lacks the look-up, so a person knows to check the terminal. */
+const NO_LOOKUP = 'this Connect server does not offer the transactionDetails look-up, so the pack cannot ask what became of the payment; check the terminal';
 
 /** Methods Connect may use for its keepalive if it is JSON-RPC rather than a ping frame [inferred]. */
 const PING_LIKE = /^(ping|heartbeat|keep-?alive)$/i;
@@ -64,6 +75,8 @@ export class PaymentsenseProvider implements PaymentProvider {
 
   private starting: Promise<void> | undefined;
   private stopped = false;
+  /** What asking showed about the look-up: undefined until Connect answered one. */
+  private lookupKnown: boolean | undefined;
 
   /**
    * `prepare` runs before the first connection attempt and may supply the base URL (the
@@ -82,6 +95,7 @@ export class PaymentsenseProvider implements PaymentProvider {
       ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.peer = new JsonRpcPeer({
       send: (text) => this.socket.send(text),
@@ -207,7 +221,13 @@ export class PaymentsenseProvider implements PaymentProvider {
     }, request, run);
   }
 
+  /** Whether this Connect server knows `transactionDetails`: true / false once it answered one, undefined before. */
+  get transactionLookupKnown(): boolean | undefined {
+    return this.opts.transactionLookup === false ? false : this.lookupKnown;
+  }
+
   async lookup(attempt: { request: PaymentRequest; attemptId: string }): Promise<LookupResult> {
+    if (this.transactionLookupKnown === false) return { found: 'cannot_ask', reason: NO_LOOKUP };
     if (this.socket.state.name !== 'connected') return { found: 'cannot_ask', reason: 'not connected' };
     try {
       const tid = terminalOf(attempt.request);
@@ -215,12 +235,18 @@ export class PaymentsenseProvider implements PaymentProvider {
         ...(tid ? { tid } : {}),
         requestId: attempt.attemptId,
       });
+      this.lookupKnown = true;
       return { found: 'result', result: this.toResult(answer, attempt.request) };
     } catch (err) {
       if (err instanceof JsonRpcError) {
+        // Any answer but "method not found" shows the server knows the method.
+        this.lookupKnown = err.code !== RPC_ERRORS.methodNotFound;
         if (err.code === APP_ERROR.transactionInProgress) return { found: 'in_progress' };
         if (err.code === APP_ERROR.transactionNotFound) return { found: 'nothing' };
-        if (err.code === RPC_ERRORS.methodNotFound) return { found: 'cannot_ask', reason: 'this Connect server offers no transaction look-up' };
+        if (err.code === RPC_ERRORS.methodNotFound) {
+          this.logger.warn(`Paymentsense: ${NO_LOOKUP}; set "Look up lost results" off on this connection`);
+          return { found: 'cannot_ask', reason: NO_LOOKUP };
+        }
         return { found: 'cannot_ask', reason: err.message };
       }
       return { found: 'cannot_ask', reason: (err as Error).message };

@@ -4,6 +4,7 @@
 // pusher-js's customHandler. The notification nodes choose the channels (setTopics); every event
 // on them reaches the flow under its own name.
 
+import type { WireTap } from '../../core/wire-log';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -57,6 +58,8 @@ export interface QuickPayOptions {
   authPath?: string;
   /** The JWT `uri` claim of the auth call; default the auth path (the docs leave /v1 open) [inferred]. */
   authJwtUri?: string;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 const CAPABILITIES = {
@@ -142,6 +145,7 @@ export class QuickPayProvider implements PaymentProvider {
       onLost: () => this.replays.lost(),
       onResubscribed: (channel) => this.replays.resubscribed(channel),
       onState: (state) => this.stateListeners.emit(state),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
 // would retry every second, or not at all); and a guard in front of pusher-js's frame handler,
 // which throws on a frame without an event name and would take the socket's event loop down.
 
+import { tapSafely, type WireTap } from '../../core/wire-log';
 import Pusher from 'pusher-js';
 import type { ChannelAuthorizationCallback, ChannelAuthorizationHandler, Options } from 'pusher-js';
 import { Backoff } from '../../core/backoff';
@@ -36,6 +37,8 @@ export interface StreamOptions {
   onLost: () => void;
   onResubscribed: (channel: string) => void;
   onState: (state: ConnectionState) => void;
+  /** Sees every decoded frame that arrives (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 /** The Pusher protocol asks for at least 1 s before reconnecting after 4100-4199 [related: Pusher protocol]. */
@@ -217,7 +220,9 @@ export class QuickPayStream {
     };
     // Global callbacks run before pusher-js's own 'message' handlers: the frame is made safe first.
     cm.bind_global(mine((name: string, frame: unknown) => {
-      if (name === 'message') this.guardFrame(pusher, frame);
+      if (name !== 'message') return;
+      tapSafely(this.opts.wire, 'in', safeJson(frame));
+      this.guardFrame(pusher, frame);
     }));
     cm.bind('state_change', mine((change: { previous: string; current: string }) => this.onPusherState(change.previous, change.current)));
     cm.bind('connecting_in', mine((seconds: number) => this.onRetryScheduled(seconds)));
@@ -490,5 +495,14 @@ function describe(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
+  }
+}
+
+/** A decoded frame back as text for the wire tap; a frame that cannot be serialised is named, not thrown. */
+function safeJson(frame: unknown): string {
+  try {
+    return JSON.stringify(frame) ?? String(frame);
+  } catch {
+    return '[a frame that cannot be shown as JSON]';
   }
 }

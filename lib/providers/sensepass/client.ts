@@ -4,6 +4,7 @@
 // followed by its TransactionNumber, and read once over REST after every reconnect in case a
 // message was missed while away.
 
+import type { WireTap } from '../../core/wire-log';
 import { PosError, isPosError } from '../../core/errors';
 import type { AttemptRecord, Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
@@ -45,6 +46,8 @@ export interface SensePassOptions {
   socketPath?: string;
   /** A socket connection that lasts this long resets the reconnection backoff. Default 10000. */
   stableMs?: number;
+  /** Sees every frame in and out (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 const CAPABILITIES = {
@@ -124,6 +127,7 @@ export class SensePassProvider implements PaymentProvider {
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.socket.on('state', (s) => this.stateListeners.emit(s));
     this.socket.on('message', (payload) => this.onMessage(payload));

@@ -5,6 +5,7 @@
 // does not retry at all after a server-side disconnect, and v2 and v4 differ in their events;
 // one loop here gives the same states (connecting / connected / reconnecting n / ...) for both.
 
+import { tapSafely, type WireTap } from '../../core/wire-log';
 import { EventEmitter } from 'node:events';
 import { io as ioV4 } from 'socket.io-client';
 import { Backoff } from '../../core/backoff';
@@ -53,6 +54,8 @@ export interface SensePassSocketOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** A connection that lasts this long resets the backoff. Default 10000. */
   stableMs?: number;
+  /** Sees every `message` payload that arrives, as JSON (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 export interface SensePassSocketEvents {
@@ -185,7 +188,9 @@ export class SensePassSocket extends EventEmitter<SensePassSocketEvents> {
       ['error', (err: unknown) => this.fail(a, `socket error: ${describeError(err)}`)],
       ['disconnect', (reason: unknown) => this.onDisconnect(a, String(reason))],
       ['message', (...args: unknown[]) => {
-        if (a === this.attempt && this.running) this.safeEmit('message', args[0]);
+        if (a !== this.attempt || !this.running) return;
+        tapSafely(this.opts.wire, 'in', safeJson(args[0]), 'message');
+        this.safeEmit('message', args[0]);
       }],
     ];
     for (const [event, fn] of listeners) socket.on(event, fn);
@@ -291,4 +296,13 @@ function describeError(err: unknown): string {
     return inner && inner !== err.message ? `${err.message} (${inner})` : err.message;
   }
   return typeof err === 'string' ? err : 'unknown error';
+}
+
+/** A decoded payload back as text for the wire tap; one that cannot be serialised is named, not thrown. */
+function safeJson(payload: unknown): string {
+  try {
+    return typeof payload === 'string' ? payload : JSON.stringify(payload) ?? String(payload);
+  } catch {
+    return '[a payload that cannot be shown as JSON]';
+  }
 }
