@@ -12,7 +12,12 @@ const MAX_AMOUNT = 99_999_999;
 const MAX_CASHBACK = 10_000;
 
 export class PacMethods {
-  constructor(private readonly pool: TerminalPool, private readonly engine: TransactionEngine) {}
+  constructor(
+    private readonly pool: TerminalPool,
+    private readonly engine: TransactionEngine,
+    /** The fault switch: behave like a server that lacks the look-up. */
+    private readonly lacksLookup: () => boolean = () => false,
+  ) {}
 
   handle(peer: RpcPeer, req: IncomingRequest): unknown {
     switch (req.method) {
@@ -36,6 +41,7 @@ export class PacMethods {
         return this.engine.cancel(tid, requestId);
       }
       case METHOD.transactionDetails:
+        if (this.lacksLookup()) throw new RpcFault(METHOD_NOT_FOUND, `Method not found: ${METHOD.transactionDetails}`);
         return this.transactionDetails(req.params);
       default:
         throw new RpcFault(METHOD_NOT_FOUND, `Method not found: ${String(req.method).slice(0, 64)}`);

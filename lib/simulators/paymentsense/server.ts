@@ -18,6 +18,8 @@ export interface SimFaults {
   stopPinging: boolean;
   malformedFrames: boolean;
   refuseToken: boolean;
+  /** Answer transactionDetails with "method not found", as a Connect server without the [inferred] look-up would. */
+  noTransactionDetails: boolean;
 }
 
 export interface PacServerOptions {

@@ -41,11 +41,11 @@ export type SimFaultName = keyof SimFaults | keyof PatFaults | 'displacePat';
 export const SIMULATOR_TOKEN = 'simulator-token';
 
 const FAULT_NAMES: readonly SimFaultName[] = ['dropMidPayment', 'ignorePings', 'stopPinging', 'malformedFrames', 'refuseToken',
-  'eposTooSlow', 'lockRefused', 'errorMessages', 'displacePat'];
+  'eposTooSlow', 'lockRefused', 'errorMessages', 'displacePat', 'noTransactionDetails'];
 
 export class PaymentsenseSimulator {
   readonly faults: SimFaults & PatFaults = {
-    dropMidPayment: false, ignorePings: false, stopPinging: false, malformedFrames: false, refuseToken: false,
+    dropMidPayment: false, ignorePings: false, stopPinging: false, malformedFrames: false, refuseToken: false, noTransactionDetails: false,
     eposTooSlow: false, lockRefused: false, errorMessages: false,
   };
   /** Every payment the pay-at-table terminal took, in order. */
@@ -86,7 +86,7 @@ export class PaymentsenseSimulator {
       log,
     });
     this.tableLedger = this.pat.ledger;
-    const methods = new PacMethods(pool, this.engine);
+    const methods = new PacMethods(pool, this.engine, () => this.faults.noTransactionDetails);
     this.reportEngine = new ReportEngine(pool, this.engine.ledger, { stepDelayMs: nonNegative(opts.stepDelayMs, 250, 'stepDelayMs'), log });
     this.reports = this.reportEngine.ledger;
     const reports = this.reportEngine;
