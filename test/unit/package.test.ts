@@ -46,6 +46,19 @@ describe('the packed package', function () {
     assert.ok(has.has('resources/pos-sidebar.js'), 'the Payments sidebar script pos-journal.html loads');
   });
 
+  it('carries the check command: the bin script and the compiled CLI it requires', () => {
+    const has = new Set(files);
+    const bins = Object.values(pkg.bin ?? {}) as string[];
+    assert.deepEqual(Object.keys(pkg.bin ?? {}), [pkg.name], 'npx <package> runs the bin named after the package');
+    for (const bin of bins) {
+      assert.ok(has.has(bin), `bin ${bin}`);
+      const source = fs.readFileSync(path.join(root, bin), 'utf8');
+      assert.match(source, /^#!\/usr\/bin\/env node/, `${bin} starts with a shebang`);
+      for (const [, required] of source.matchAll(/require\('\.\.\/([^']+)'\)/g)) assert.ok(has.has(required!), `${bin} requires ${required}, which is packed`);
+    }
+    assert.ok(has.has('dist/lib/check/cli.js') && has.has('dist/lib/check/paymentsense.js'));
+  });
+
   it('leaves out tests, bench, scripts, specs, TypeScript sources and build leftovers', () => {
     const stray = files.filter((f) =>
       /^(test|bench|scripts|specs|lib|nodes|\.ci)\//.test(f) || /^dist\/(test|bench)\//.test(f) ||

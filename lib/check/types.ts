@@ -1,0 +1,84 @@
+// The shape of a connection check, shared by the CLI, the admin endpoint and the tests.
+// DESIGN.md "Checking a real account" fixes the JSON: { provider, ok, steps: [{ name, ok, detail }], facts }.
+
+import type { PaymentProvider } from '../core/provider';
+import type { WireTap } from '../core/wire-log';
+
+export type Environment = 'simulator' | 'test' | 'production' | 'custom';
+
+export type StepName = 'settings' | 'address' | 'tls' | 'authenticated' | 'handshake' | 'terminals' | 'facts' | 'payment' | 'lookup';
+
+export interface CheckStep {
+  name: StepName;
+  ok: boolean;
+  /** One plain sentence; on failure it says what to change. Never a secret. */
+  detail: string;
+}
+
+/** A provider fact the check could settle, with the config option to set when it differs from the default. */
+export interface CheckFact {
+  value: string | number | boolean | string[];
+  /** Set when the account needs a non-default option: "set X to Y on the connection". */
+  advice?: string;
+}
+
+export interface CheckReport {
+  provider: string;
+  ok: boolean;
+  steps: CheckStep[];
+  facts: Record<string, CheckFact>;
+}
+
+export interface CheckInput {
+  environment: Environment;
+  /** With `custom`: the base URL, as the config node takes it. */
+  url?: string;
+  verifyTls?: boolean;
+  /** Non-secret config fields by their property names (account, softwareHouseId, ...). */
+  fields: Record<string, string | undefined>;
+  /** Credentials by their property names (token, apiKey, ...). */
+  secrets: Record<string, string | undefined>;
+  /** Take one small test payment (never in production). */
+  pay?: { amount: number; currency?: string; terminalId?: string };
+  /** How long the connection may take to answer. Default 10 s. */
+  timeoutMs?: number;
+  /** Sees every frame in and out (the wire log). */
+  wire?: WireTap;
+}
+
+/** What a provider's check module builds from the input: an adapter plus what to probe. */
+export interface CheckTarget {
+  provider: PaymentProvider;
+  /** The address the adapter connects to first, probed for DNS, TCP and TLS. */
+  address: string;
+  /** Observes the frames the adapter exchanges, so facts can be read off the wire. */
+  observed: FrameLog;
+  /** Provider facts beyond the common steps, checked without moving money. */
+  facts?: (report: FactSink) => Promise<void>;
+  /** Facts read from the frames of a test payment (--pay). */
+  factsAfterPay?: (report: FactSink) => void;
+  /** Stops what the check module started besides the adapter (a built-in simulator). */
+  cleanup?: () => Promise<void>;
+}
+
+export type FactSink = (name: string, fact: CheckFact) => void;
+
+/** The frames seen during a check, in order, as text (already the adapter's own wire view). */
+export interface FrameLog {
+  frames: Array<{ direction: 'in' | 'out'; text: string }>;
+}
+
+export interface ProviderCheck {
+  provider: string;
+  /** Non-secret fields the config node has, as CLI flags take them. */
+  fields: readonly string[];
+  /** Credential names; the CLI reads POS_<PROVIDER>_<NAME in upper snake case>. */
+  secrets: readonly string[];
+  /** Credentials without which no check can start, named for a dialog that lacks them. */
+  required(input: CheckInput): string[];
+  /** What a refused credential is called in "authenticated: no, the <label> was refused". */
+  credentialLabel: string;
+  /** The currency of a test payment when neither --currency nor the terminal names one. */
+  defaultCurrency: string;
+  build(input: CheckInput, wire: WireTap, observed: FrameLog): Promise<CheckTarget>;
+}
