@@ -1,10 +1,13 @@
 // The five provider checks by name, for the CLI and the admin endpoint.
 
-import { paymentsenseCheck } from './paymentsense';
 import type { ProviderCheck } from './types';
 
 const CHECKS: Record<string, () => ProviderCheck> = {
-  paymentsense: () => paymentsenseCheck,
+  paymentsense: () => (require('./paymentsense') as typeof import('./paymentsense')).paymentsenseCheck,
+  dojo: () => (require('./dojo') as typeof import('./dojo')).dojoCheck,
+  modulus: () => (require('./modulus') as typeof import('./modulus')).modulusCheck,
+  quickpay: () => (require('./quickpay') as typeof import('./quickpay')).quickpayCheck,
+  sensepass: () => (require('./sensepass') as typeof import('./sensepass')).sensepassCheck,
 };
 
 export const CHECK_PROVIDERS = Object.keys(CHECKS);

@@ -58,7 +58,7 @@ export function explainNetworkError(err: unknown, host: string, port: number): s
  * `address reached` (DNS and TCP) and `tls` (when the address is wss:// or https://). Each
  * socket it opens is destroyed before it resolves, so a check leaves nothing behind.
  */
-export async function probeNetwork(address: string, opts: { verifyTls: boolean; timeoutMs: number }): Promise<CheckStep[]> {
+export async function probeNetwork(address: string, opts: { verifyTls: boolean; timeoutMs: number; lookup?: (host: string) => Promise<unknown> }): Promise<CheckStep[]> {
   let target: Target;
   try {
     target = targetOf(address);
@@ -67,7 +67,7 @@ export async function probeNetwork(address: string, opts: { verifyTls: boolean; 
   }
   const { host, port, secure } = target;
   try {
-    if (!net.isIP(host)) await withTimeout(lookup(host), opts.timeoutMs, 'ETIMEDOUT');
+    if (!net.isIP(host)) await withTimeout((opts.lookup ?? lookup)(host), opts.timeoutMs, 'ETIMEDOUT');
     await connectOnce(() => net.connect({ host, port }), 'connect', opts.timeoutMs);
   } catch (err) {
     return [{ name: 'address', ok: false, detail: explainNetworkError(err, host, port) }];

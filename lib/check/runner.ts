@@ -64,11 +64,15 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
       add({ name: 'settings', ok: false, detail: (err as Error).message });
       return report();
     }
+    if (input.pay && !target.provider.capabilities.pay) {
+      add({ name: 'settings', ok: false, detail: `${check.provider} takes no payments through this pack, so there is nothing for --pay to try; leave it out` });
+      return report();
+    }
     add({ name: 'settings', ok: true, detail: 'complete' });
-    for (const step of await probeNetwork(target.address, { verifyTls: input.verifyTls !== false, timeoutMs })) {
+    for (const step of await probeNetwork(target.address, { verifyTls: input.verifyTls !== false, timeoutMs, ...(input.lookup ? { lookup: input.lookup } : {}) })) {
       if (!add(step)) return report();
     }
-    if (!(await connect(check, target.provider, timeoutMs, add))) return report();
+    if (!(await connect(check, target, timeoutMs, add))) return report();
     const sink = (name: string, fact: CheckFact) => {
       facts[name] = fact;
     };
@@ -105,9 +109,9 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
 }
 
 /** `handshake` and `authenticated`, from the adapter's first verdict. */
-async function connect(check: ProviderCheck, provider: PaymentProvider, timeoutMs: number, add: (s: CheckStep) => boolean): Promise<boolean> {
-  provider.start();
-  const v = await waitForVerdict(provider, timeoutMs);
+async function connect(check: ProviderCheck, target: CheckTarget, timeoutMs: number, add: (s: CheckStep) => boolean): Promise<boolean> {
+  target.provider.start();
+  const v = await waitForVerdict(target.provider, timeoutMs, target.ready);
   const seconds = Math.round(timeoutMs / 100) / 10;
   switch (v.kind) {
     case 'connected':

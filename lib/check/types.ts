@@ -2,6 +2,7 @@
 // DESIGN.md "Checking a real account" fixes the JSON: { provider, ok, steps: [{ name, ok, detail }], facts }.
 
 import type { PaymentProvider } from '../core/provider';
+import type { ConnectionState } from '../core/types';
 import type { WireTap } from '../core/wire-log';
 
 export type Environment = 'simulator' | 'test' | 'production' | 'custom';
@@ -44,6 +45,8 @@ export interface CheckInput {
   timeoutMs?: number;
   /** Sees every frame in and out (the wire log). */
   wire?: WireTap;
+  /** Resolves a host name; default Node's DNS. For a resolver of one's own, and for tests that must not query DNS. */
+  lookup?: (host: string) => Promise<unknown>;
 }
 
 /** What a provider's check module builds from the input: an adapter plus what to probe. */
@@ -53,6 +56,8 @@ export interface CheckTarget {
   address: string;
   /** Observes the frames the adapter exchanges, so facts can be read off the wire. */
   observed: FrameLog;
+  /** When a connected state is ready to judge (QuickPay: once every channel's auth has an answer). */
+  ready?: (state: ConnectionState) => boolean;
   /** Provider facts beyond the common steps, checked without moving money. */
   facts?: (report: FactSink) => Promise<void>;
   /** Facts read from the frames of a test payment (--pay). */
