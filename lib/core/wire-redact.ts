@@ -11,7 +11,7 @@ const MASK = '***';
 const SECRET_FIELDS = new Set([
   'token', 'apikey', 'xapikey', 'key', 'secret', 'apisecret', 'password', 'auth', 'authorization', 'accesstoken',
   'refreshtoken', 'privatekey', 'privatekeypem', 'jwt', 'signature', 'deviceid', 'sessionsecret', 'clientsecret',
-  'channeldata', 'cvv', 'cvc', 'cv2', 'pin', 'pinblock', 'track1', 'track2', 'trackdata', 'expirydate', 'expiry',
+  'channeldata', 'cvv', 'cvc', 'cv2', 'pin', 'pinblock', 'track1', 'track2', 'trackdata', 'expirydate', 'dateofexpiry',
   'expirationdate', 'expdate', 'cardexpiry',
 ]);
 
@@ -19,14 +19,17 @@ const SECRET_FIELDS = new Set([
 const PAN_FIELDS = new Set(['primaryaccountnumber', 'pan', 'cardnumber', 'maskedpan', 'accountnumber', 'cardno']);
 
 /** A person's details. */
+// Not plain `name`: terminals, tables, capabilities and events have names a support engineer needs.
 const PERSONAL_FIELDS = new Set([
-  'name', 'firstname', 'lastname', 'fullname', 'cardholdername', 'cardholder', 'customername', 'email', 'emailaddress',
+  'firstname', 'lastname', 'fullname', 'cardholdername', 'cardholder', 'cardname', 'customername', 'email', 'emailaddress',
   'phone', 'phonenumber', 'mobile', 'address', 'addressline1', 'addressline2', 'street', 'postcode', 'zip', 'zipcode',
   'city', 'billingaddress', 'shippingaddress', 'dateofbirth', 'dob', 'ip', 'ipaddress',
 ]);
 
 /** 12 to 19 digits, possibly grouped by spaces or dashes: what a card number looks like in text. */
 const PAN_TEXT = /\b\d(?:[ -]?\d){11,18}\b/g;
+/** A card number masked only in the middle, as receipts print it ("476173******0119"): the leading digits go too. */
+const PAN_PARTLY_MASKED = /\b\d{1,9}[*xX\u2022]{3,}\d{4}\b/g;
 
 /** How deep a frame is walked; deeper parts are replaced, so a hostile frame cannot exhaust the stack. */
 const MAX_DEPTH = 32;
@@ -39,11 +42,13 @@ function norm(key: string): string {
 export function lastFour(value: string): string {
   const digits = value.replace(/\D/g, '');
   if (digits.length < 4) return MASK;
-  return `${'*'.repeat(Math.max(0, digits.length - 4))}${digits.slice(-4)}`;
+  // The length as written (masks included), so "476173******0119" keeps its shape.
+  const length = Math.max(value.replace(/[\s-]/g, '').length, digits.length);
+  return `${'*'.repeat(length - 4)}${digits.slice(-4)}`;
 }
 
 function maskPansInText(text: string): string {
-  return text.replace(PAN_TEXT, (m) => lastFour(m));
+  return text.replace(PAN_TEXT, (m) => lastFour(m)).replace(PAN_PARTLY_MASKED, (m) => `${'*'.repeat(m.length - 4)}${m.slice(-4)}`);
 }
 
 function walk(value: unknown, depth: number, redact: Redactor): unknown {

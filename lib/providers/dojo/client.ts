@@ -99,6 +99,7 @@ export class DojoProvider implements PaymentProvider {
       verifyTls: opts.verifyTls !== false,
       logger: this.logger,
       ...(opts.restTimeoutMs !== undefined ? { timeoutMs: opts.restTimeoutMs } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.counter = new DojoCounter({ rest: this.rest, logger: this.logger, ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}) });
     this.server = new EposServer({

@@ -3,6 +3,7 @@
 // Dojo says no. The wire shapes below are the parts of Dojo's schemas this pack reads; every
 // other member is kept in `raw` and never required.
 
+import { tapSafely, type WireTap } from '../../core/wire-log';
 import http from 'node:http';
 import https from 'node:https';
 import { PosError } from '../../core/errors';
@@ -132,6 +133,8 @@ export interface DojoRestOptions {
   logger?: Logger;
   /** Per call. Default 15000. */
   timeoutMs?: number;
+  /** Sees every request and answer, as JSON (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 interface Call {
@@ -304,6 +307,7 @@ export class DojoRest {
     const url = this.opts.restBase().replace(/\/+$/, '') + c.path;
     const started = Date.now();
     let res: JsonResponse;
+    tapSafely(this.opts.wire, 'out', JSON.stringify({ method: c.method, path: c.path, body: c.body }), 'rest');
     try {
       res = await requestJson({
         method: c.method, url, headers: this.headers(c.headers), body: c.body, timeoutMs: this.timeoutMs,
@@ -312,6 +316,7 @@ export class DojoRest {
     } catch (err) {
       throw this.transportError(c, err);
     }
+    tapSafely(this.opts.wire, 'in', JSON.stringify({ status: res.status, body: res.body ?? res.text }), 'rest');
     this.logger.debug(`Dojo ${c.method} ${c.path.split('?')[0]} -> ${res.status} (${Date.now() - started} ms)`);
     if (res.status >= 200 && res.status < 300) {
       if (c.response && res.body !== undefined) {

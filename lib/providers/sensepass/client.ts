@@ -115,6 +115,7 @@ export class SensePassProvider implements PaymentProvider {
       restBase: () => sensepassEndpoints(this.opts).restBase,
       deviceId, redact: this.redact, verifyTls: opts.verifyTls !== false, logger: this.logger, timeoutMs: this.requestTimeoutMs,
       ...(opts.deviceIdOnGet ? { deviceIdOnGet: opts.deviceIdOnGet } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.socket = new SensePassSocket({
       endpoint: () => {

@@ -3,6 +3,7 @@
 // by default [inferred; `deviceIdOnGet: 'body'` sends a body instead]. The device id is a
 // secret to the pack: it is masked in every log line and error text made here.
 
+import { tapSafely, type WireTap } from '../../core/wire-log';
 import http from 'node:http';
 import https from 'node:https';
 import { PosError } from '../../core/errors';
@@ -25,6 +26,8 @@ export interface SensePassRestOptions {
   logger?: Logger;
   timeoutMs?: number;
   deviceIdOnGet?: 'query' | 'body';
+  /** Sees every request and answer, as JSON (the wire log, a connection check). */
+  wire?: WireTap;
 }
 
 export interface InitBody {
@@ -195,6 +198,7 @@ export class SensePassRest {
     const body = inQuery ? undefined : { ...c.body, deviceId: this.opts.deviceId };
     const started = Date.now();
     let res: JsonResponse;
+    tapSafely(this.opts.wire, 'out', JSON.stringify({ method: c.method, path: c.path, body }), 'rest');
     try {
       res = await requestJson({
         method: c.method, url, body, timeoutMs: this.timeoutMs, verifyTls: this.opts.verifyTls !== false,
@@ -203,6 +207,7 @@ export class SensePassRest {
     } catch (err) {
       throw this.transportError(c, err);
     }
+    tapSafely(this.opts.wire, 'in', JSON.stringify({ status: res.status, body: res.body ?? res.text }), 'rest');
     this.logger.debug(this.opts.redact(`SensePass ${c.method} ${c.path} -> ${res.status} (${Date.now() - started} ms)`));
     // SensePass repeats an HTTP-like status in its bodies; an error status there counts even under a 2xx [inferred].
     const echoed = bodyStatus(res.body);
