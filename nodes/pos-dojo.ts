@@ -10,6 +10,9 @@ import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
 import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import { wireOption, wireTapFor } from './shared/wire-log-node';
+import { registerCheckEndpoint } from './shared/check-endpoint';
+
 
 
 interface DojoConfig {
@@ -25,6 +28,10 @@ interface DojoConfig {
   heartbeat?: number | string;
   /** Seconds between two looks at a running terminal session; Dojo gives no guidance [inferred]. */
   pollInterval?: number | string;
+  /** The version string registered with each capability; Dojo's guide says v1, its examples 1.0.0 [inferred]. Empty: v1. */
+  capabilityVersion?: string;
+  /** Redacted frames to <userDir>/pos-payments/wire/ while investigating (default false). */
+  wireLog?: boolean | string;
 }
 
 const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-dojo'].heartbeat;
@@ -37,6 +44,7 @@ const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
 const DEFAULT_POLL_S = NODE_DEFAULTS['pos-dojo'].pollInterval;
 
 export = function (RED: RedApi): void {
+  registerCheckEndpoint(RED);
   RED.nodes.registerType('pos-dojo', function (this: ConfigNode, config: DojoConfig) {
     RED.nodes.createNode(this, config);
     // What the flow lacks is what the editor would have given it.
@@ -58,6 +66,8 @@ export = function (RED: RedApi): void {
         verifyTls: unlessFalse(config.verifyTls),
         heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: MAX_HEARTBEAT_S }),
         pollIntervalMs: secondsMs(config.pollInterval, { fallback: DEFAULT_POLL_S, min: 0.05, max: 10 }),
+        ...(typeof config.capabilityVersion === 'string' && config.capabilityVersion.trim() ? { capabilityVersion: config.capabilityVersion.trim() } : {}),
+        ...wireOption(wireTapFor(RED, node, 'dojo', config.wireLog, [apiKey])),
         logger: nodeLogger(node),
         // Dojo serves one EPOS Data socket per account: on a shared journal, one instance holds it.
         ...(journal.openLease ? { lease: journal.openLease } : {}),

@@ -11,6 +11,9 @@ import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
 import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import { wireOption, wireTapFor } from './shared/wire-log-node';
+import { registerCheckEndpoint } from './shared/check-endpoint';
+
 
 
 interface ModulusConfig {
@@ -27,6 +30,8 @@ interface ModulusConfig {
   verifyTls?: boolean | string;
   /** Seconds between {"action":"ping"} frames; the docs ask for 30. */
   heartbeat?: number | string;
+  /** Redacted frames to <userDir>/pos-payments/wire/ while investigating (default false). */
+  wireLog?: boolean | string;
 }
 
 const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-modulus'].heartbeat;
@@ -40,6 +45,7 @@ function load(): typeof Client & typeof Simulator {
 }
 
 export = function (RED: RedApi): void {
+  registerCheckEndpoint(RED);
   RED.nodes.registerType('pos-modulus', function (this: ConfigNode, config: ModulusConfig) {
     RED.nodes.createNode(this, config);
     // What the flow lacks is what the editor would have given it.
@@ -64,6 +70,7 @@ export = function (RED: RedApi): void {
         verifyTls: unlessFalse(config.verifyTls),
         pingIntervalMs: pingMs,
         pongTimeoutMs: Math.min(PONG_TIMEOUT_S * 1000, pingMs),
+        ...wireOption(wireTapFor(RED, node, 'modulus', config.wireLog, [apiKey, apiSecret])),
         logger: nodeLogger(node),
       }, prepare),
       // The gateway is provisioned per customer, and keeps one connection per key.

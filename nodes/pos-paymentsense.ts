@@ -12,6 +12,9 @@ import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse } from './shared/config-fields';
 import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import { wireOption, wireTapFor } from './shared/wire-log-node';
+import { registerCheckEndpoint } from './shared/check-endpoint';
+
 
 interface PaymentsenseConfig {
   /** A pos-journal node's id; empty: the built-in file journal. */
@@ -31,6 +34,10 @@ interface PaymentsenseConfig {
   finalPosReceipt?: boolean | string;
   /** Seconds the flow has to answer a terminal; the terminal's own limits are not documented. */
   patAnswerLimit?: number | string;
+  /** Default true; false when a connection check found Connect lacks the transactionDetails look-up. */
+  transactionLookup?: boolean | string;
+  /** Redacted frames to <userDir>/pos-payments/wire/ while investigating (default false). */
+  wireLog?: boolean | string;
 }
 
 const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-paymentsense'].heartbeat;
@@ -40,6 +47,7 @@ const SIMULATOR_FIRST_WALK_MS = 10_000;
 const SIMULATOR_WALK_EVERY_MS = 30_000;
 
 export = function (RED: RedApi): void {
+  registerCheckEndpoint(RED);
   RED.nodes.registerType('pos-paymentsense', function (this: ConfigNode, config: PaymentsenseConfig) {
     RED.nodes.createNode(this, config);
     // What the flow lacks is what the editor would have given it.
@@ -68,6 +76,7 @@ export = function (RED: RedApi): void {
           ...(simulated ? { environment: 'custom' as const, url: 'ws://127.0.0.1:1' } : {}),
           verifyTls: unlessFalse(config.verifyTls),
           heartbeatIntervalMs: secondsMs(config.heartbeat, { fallback: DEFAULT_HEARTBEAT_S, max: 600 }),
+          ...wireOption(wireTapFor(RED, node, 'paymentsense', config.wireLog, [endpoint.token])),
           logger: nodeLogger(node),
         };
         const tables = onlyIfTrue(config.payAtTable) ? new PatServer({
@@ -77,7 +86,7 @@ export = function (RED: RedApi): void {
           // Connect serves one PAT client per account: on a shared journal one instance holds it; pay at counter stays on every instance.
           ...(journal.openLease ? { lease: journal.openLease } : {}),
         }, prepare) : undefined;
-        return new PaymentsenseProvider({ ...common, ...(tables ? { tables } : {}) }, prepare);
+        return new PaymentsenseProvider({ ...common, transactionLookup: unlessFalse(config.transactionLookup), ...(tables ? { tables } : {}) }, prepare);
       },
       journal);
   }, {

@@ -10,6 +10,9 @@ import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
 import { withDefaults } from './shared/defaults';
+import { wireOption, wireTapFor } from './shared/wire-log-node';
+import { registerCheckEndpoint } from './shared/check-endpoint';
+
 
 
 interface QuickPayConfig {
@@ -25,6 +28,8 @@ interface QuickPayConfig {
   /** QuickPay does not document these event names [inferred]; the defaults are the simulator's. */
   paymentEvent?: string;
   notificationEvent?: string;
+  /** Redacted frames to <userDir>/pos-payments/wire/ while investigating (default false). */
+  wireLog?: boolean | string;
 }
 
 
@@ -46,6 +51,7 @@ function builtInSimulator(names: { paymentEvent?: string; notificationEvent?: st
 }
 
 export = function (RED: RedApi): void {
+  registerCheckEndpoint(RED);
   RED.nodes.registerType('pos-quickpay', function (this: ConfigNode, config: QuickPayConfig) {
     RED.nodes.createNode(this, config);
     // What the flow lacks is what the editor would have given it.
@@ -72,6 +78,7 @@ export = function (RED: RedApi): void {
         privateKeyPem: simulated ? simulatorKeys().privateKeyPem : resolveSecret(RED, node, node.credentials?.privateKey),
         verifyTls: unlessFalse(config.verifyTls),
         ...names,
+        ...wireOption(wireTapFor(RED, node, 'quickpay', config.wireLog, simulated ? [] : [resolveSecret(RED, node, node.credentials?.apiKey), resolveSecret(RED, node, node.credentials?.privateKey)])),
         logger: nodeLogger(node),
       }, prepare),
       // QuickPay takes no payments here; the journal is there for the shared connection code.

@@ -10,6 +10,9 @@ import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, unlessFalse, type Environment } from './shared/config-fields';
 import { withDefaults } from './shared/defaults';
+import { wireOption, wireTapFor } from './shared/wire-log-node';
+import { registerCheckEndpoint } from './shared/check-endpoint';
+
 
 
 interface SensePassConfig {
@@ -24,6 +27,8 @@ interface SensePassConfig {
   /** Acknowledge approved payments (GET the payment-commit link) unless turned off. */
   autoCommit?: boolean | string;
   verifyTls?: boolean | string;
+  /** Redacted frames to <userDir>/pos-payments/wire/ while investigating (default false). */
+  wireLog?: boolean | string;
 }
 
 const TRANSPORTS = ['default', 'websocket', 'polling'] as const;
@@ -39,6 +44,7 @@ function load(): typeof Client & typeof Simulator {
 }
 
 export = function (RED: RedApi): void {
+  registerCheckEndpoint(RED);
   RED.nodes.registerType('pos-sensepass', function (this: ConfigNode, config: SensePassConfig) {
     RED.nodes.createNode(this, config);
     // What the flow lacks is what the editor would have given it.
@@ -59,6 +65,7 @@ export = function (RED: RedApi): void {
         transports,
         autoCommit: unlessFalse(config.autoCommit),
         verifyTls: unlessFalse(config.verifyTls),
+        ...wireOption(wireTapFor(RED, node, 'sensepass', config.wireLog, [deviceId, `id_${deviceId}`])),
         logger: nodeLogger(node),
       }, prepare),
       // SensePass knows the POS by its paired device id.
