@@ -72,10 +72,17 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
     for (const step of await probeNetwork(target.address, { verifyTls: input.verifyTls !== false, timeoutMs, ...(input.lookup ? { lookup: input.lookup } : {}) })) {
       if (!add(step)) return report();
     }
-    if (!(await connect(check, target, timeoutMs, add))) return report();
     const sink = (name: string, fact: CheckFact) => {
       facts[name] = fact;
     };
+    if (!(await connect(check, target, timeoutMs, add))) {
+      const last = steps[steps.length - 1];
+      if (last?.name === 'handshake' && target.afterHandshakeFailed) {
+        await stopWithin(target.provider);
+        await target.afterHandshakeFailed(sink).catch(() => undefined);
+      }
+      return report();
+    }
     let terminals: Terminal[] = [];
     if (target.provider.capabilities.terminals) {
       try {

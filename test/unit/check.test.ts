@@ -231,6 +231,25 @@ describe('connection check: settings and settled facts', function () {
     }
   });
 
+  it('sensepass: when the set Socket.IO client gets no handshake, the other one is tried and the report names the setting', async () => {
+    const http = (await import('node:http')).createServer();
+    const { Server } = await import('socket.io');
+    // A Socket.IO 4 server without allowEIO3: the v2 client is refused, the v4 client connects.
+    const io = new Server(http, { serveClient: false });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(http.address() as net.AddressInfo).port}`;
+    try {
+      const report = await check('sensepass', { url, fields: { clientVersion: '2' }, secrets: { deviceId: 'dev_1234' }, timeoutMs: 1500 });
+      assert.equal(failed(report).name, 'handshake');
+      assert.match(String(report.facts.socketIoServer?.value), /Socket\.IO 3 or 4/);
+      assert.match(report.facts.socketIoServer?.advice ?? '', /set "Socket\.IO client" to 4/);
+      await eventually(() => io.engine.clientsCount === 0, 2000, 'the check left a Socket.IO client connected');
+    } finally {
+      io.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
+
   it('frames pass the wire tap the check is given', async () => {
     const frames: string[] = [];
     const report = await check('modulus', { environment: 'simulator', wire: (d, t) => frames.push(`${d} ${t}`) });
