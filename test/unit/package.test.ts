@@ -57,6 +57,7 @@ describe('the packed package', function () {
       for (const [, required] of source.matchAll(/require\('\.\.\/([^']+)'\)/g)) assert.ok(has.has(required!), `${bin} requires ${required}, which is packed`);
     }
     assert.ok(has.has('dist/lib/check/cli.js') && has.has('dist/lib/check/paymentsense.js'));
+    assert.ok(has.has('resources/pos-check.js'), 'the Test connection script the config dialogs load');
   });
 
   it('leaves out tests, bench, scripts, specs, TypeScript sources and build leftovers', () => {
