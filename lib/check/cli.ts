@@ -10,16 +10,17 @@ import type { Environment } from './types';
 
 const ENVIRONMENTS: readonly Environment[] = ['simulator', 'test', 'production', 'custom'];
 /** Flags the check itself takes; every other --name is a config field of the provider. */
-const OWN_FLAGS = new Set(['env', 'url', 'json', 'pay', 'currency', 'terminalId', 'timeout', 'wire-log']);
+const OWN_FLAGS = new Set(['env', 'url', 'json', 'pay', 'currency', 'terminalId', 'timeout', 'listen', 'wire-log']);
 const OWN_SWITCHES = new Set(['no-verify-tls', 'help']);
 
 export function usage(): string {
   return [
     'usage: node-red-contrib-pos-payments check <provider> [--env simulator|test|production|custom] [--url URL]',
     '         [--json FILE] [--pay AMOUNT [--currency CODE] [--terminalId ID]] [--timeout SECONDS]',
-    '         [--no-verify-tls] [--wire-log DIR] [--<field> value ...]',
+    '         [--listen SECONDS] [--no-verify-tls] [--wire-log DIR] [--<field> value ...]',
     `providers: ${CHECK_PROVIDERS.join(', ')}`,
     'Secrets are read from environment variables only, e.g. POS_PAYMENTSENSE_TOKEN, POS_DOJO_API_KEY.',
+    '--listen keeps the connection open that long to see which events arrive (QuickPay event names).',
     '--pay takes one test payment of AMOUNT minor units on a sandbox terminal (refused in production).',
     'Exit status: 0 when every step held, 1 when one failed, 2 for a usage error.',
   ].join('\n');
@@ -105,6 +106,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     err('--timeout takes seconds, from above 0 to 300');
     return 2;
   }
+  const listenS = flags.has('listen') ? Number(flags.get('listen')) : 0;
+  if (!Number.isFinite(listenS) || listenS < 0 || listenS > 300) {
+    err('--listen takes seconds, from 0 to 300');
+    return 2;
+  }
   const wireDir = flags.get('wire-log');
   const wireLog = wireDir ? new WireLog({ dir: path.resolve(wireDir), name: `${check.provider}-check`, secrets: Object.values(secrets), onError: err }) : undefined;
   const report = await runCheck(check, {
@@ -115,6 +121,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     secrets,
     ...(pay ? { pay } : {}),
     timeoutMs: Math.round(timeoutS * 1000),
+    ...(listenS > 0 ? { listenMs: Math.round(listenS * 1000) } : {}),
     ...(wireLog ? { wire: wireLog.tap } : {}),
   });
   for (const line of render(report)) out(line);

@@ -4,6 +4,7 @@
 // always closes what it opened (adapter, simulator) within about 2 s.
 
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PaymentAttempt, PaymentProvider } from '../core/provider';
 import { makeRedactor, type Redactor } from '../core/redact';
 import type { PaymentResult, Terminal } from '../core/types';
@@ -19,6 +20,7 @@ const MAX_FRAMES = 2000;
 const PAY_TIMEOUT_MS = 120_000;
 /** stop() promises 2 s; this is the check's own limit on waiting for it. */
 const STOP_LIMIT_MS = 2000;
+const MAX_LISTEN_MS = 300_000;
 
 export async function runCheck(check: ProviderCheck, input: CheckInput): Promise<CheckReport> {
   const secrets = Object.values(input.secrets);
@@ -94,6 +96,7 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
         return report();
       }
     }
+    if (input.listenMs && input.listenMs > 0) await sleep(Math.min(input.listenMs, MAX_LISTEN_MS));
     if (target.facts) {
       try {
         await target.facts(sink);

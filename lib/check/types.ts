@@ -41,6 +41,8 @@ export interface CheckInput {
   secrets: Record<string, string | undefined>;
   /** Take one small test payment (never in production). */
   pay?: { amount: number; currency?: string; terminalId?: string };
+  /** Keep listening this long before reading facts off the wire (event names arrive when they arrive). At most 5 min. */
+  listenMs?: number;
   /** How long the connection may take to answer. Default 10 s. */
   timeoutMs?: number;
   /** Sees every frame in and out (the wire log). */

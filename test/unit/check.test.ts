@@ -13,7 +13,7 @@ import { checkFor, runCheck, type CheckInput, type CheckReport } from '../../lib
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
 import { DojoSimulator } from '../../lib/simulators/dojo';
 import { ModulusSimulator } from '../../lib/simulators/modulus';
-import { QuickPaySimulator, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../../lib/simulators/quickpay';
+import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassSimulator } from '../../lib/simulators/sensepass';
 import { needsTool } from '../support/needs-tool';
 
@@ -247,6 +247,19 @@ describe('connection check: settings and settled facts', function () {
     } finally {
       io.close();
       await new Promise((r) => http.close(r));
+    }
+  });
+
+  it('quickpay with --listen: the event names that arrived, and the option to set when the payment event is another', async () => {
+    const sim = new QuickPaySimulator({ rateIntervalMs: 0, paymentIntervalMs: 50, paymentEvent: 'payment.changed' });
+    const { apiUrl } = await sim.start();
+    try {
+      const report = await check('quickpay', { url: apiUrl, fields: { merchantId: SIMULATOR_MERCHANT_ID }, secrets: { apiKey: SIMULATOR_API_KEY, privateKey: simulatorKeys().privateKeyPem }, listenMs: 400 });
+      assert.equal(report.ok, true, JSON.stringify(report.steps));
+      assert.ok((report.facts.eventNames?.value as string[]).includes('payment.changed'), JSON.stringify(report.facts));
+      assert.match(report.facts.paymentEvent?.advice ?? '', /set paymentEvent.*payment\.changed/);
+    } finally {
+      await sim.stop();
     }
   });
 
