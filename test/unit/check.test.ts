@@ -271,3 +271,45 @@ describe('connection check: settings and settled facts', function () {
     assert.ok(frames.some((f) => f.startsWith('in ')));
   });
 });
+
+describe('connection check: nothing left behind', function () {
+  this.timeout(30000);
+
+  /** Timers and sockets of this process, by kind (Node's own view of what keeps it alive). */
+  function resources(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+    return counts;
+  }
+
+  for (const provider of ['paymentsense', 'dojo', 'modulus', 'quickpay', 'sensepass']) {
+    it(`${provider}: within 2 s of the report, no timer or socket of the check remains`, async () => {
+      // Mocha arms the test's own timeout timer just after the test starts: measure after it.
+      await new Promise((r) => setImmediate(r));
+      const before = resources();
+      const report = await check(provider, { environment: 'simulator' });
+      assert.equal(report.ok, true, JSON.stringify(report.steps));
+      const grown = () => Object.entries(resources()).filter(([kind, n]) => n > (before[kind] ?? 0));
+      const end = Date.now() + 2000;
+      while (grown().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(grown(), [], 'resources the check left');
+    });
+  }
+
+  it('a failed check (a refused token) leaves nothing either', async () => {
+    const sim = new PaymentsenseSimulator({ token: 'the-right-token' });
+    const { url } = await sim.start();
+    try {
+      await new Promise((r) => setImmediate(r));
+      const before = resources();
+      const report = await check('paymentsense', { url, fields: { softwareHouseId: 'S', installerId: 'I' }, secrets: { token: 'wrong-token-1' } });
+      assert.equal(report.ok, false);
+      const grown = () => Object.entries(resources()).filter(([kind, n]) => n > (before[kind] ?? 0));
+      const end = Date.now() + 2000;
+      while (grown().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(grown(), []);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
