@@ -127,6 +127,7 @@ describe('wire log: a payment on every simulator leaves no secret or card data i
         assert.doesNotMatch(text, /"(dateOfExpiry|expiryDate)":"\d/, 'no card expiry date');
         assert.doesNotMatch(text, /SIM CARDHOLDER/i);
         assert.doesNotMatch(text, /"auth":"[^*"]/, 'no Pusher channel signature');
+        if (c.provider === 'quickpay') assert.match(text, /-> \{"event":"pusher:subscribe","data":\{"auth":"\*\*\*"/, 'frames we send are logged too, signature masked');
       } finally {
         await sim.stop();
       }

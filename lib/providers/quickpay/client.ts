@@ -4,7 +4,7 @@
 // pusher-js's customHandler. The notification nodes choose the channels (setTopics); every event
 // on them reaches the flow under its own name.
 
-import type { WireTap } from '../../core/wire-log';
+import { tapSafely, type WireTap } from '../../core/wire-log';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,7 +13,7 @@ import { Listeners } from '../../core/listeners';
 import type { Capabilities, LookupResult, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type Terminal } from '../../core/types';
-import { requestChannelAuth } from './authorizer';
+import { authBody, requestChannelAuth, type ChannelAuthOutcome } from './authorizer';
 import { channelsForTopics, isChannelName } from './channels';
 import { loadPrivateKey } from './jwt';
 import { toNotification } from './mapping';
@@ -127,13 +127,13 @@ export class QuickPayProvider implements PaymentProvider {
     this.stream = new QuickPayStream({
       appKey: this.appKey,
       endpoints: () => quickpayEndpoints(this.opts, this.appKey),
-      authorize: (socketId, channelName) => requestChannelAuth({
+      authorize: (socketId, channelName) => this.tapAuth(channelName, requestChannelAuth({
         restBase: quickpayEndpoints(this.opts, this.appKey).restBase,
         apiKey: this.apiKey, key: this.key, socketId, channelName,
         timeoutMs: authTimeoutMs, verifyTls: opts.verifyTls !== false, redact: this.redact,
         authPath: opts.authPath ?? AUTH_PATH, ...(opts.authJwtUri ? { jwtUri: opts.authJwtUri } : {}),
         agent: this.agentFor(quickpayEndpoints(this.opts, this.appKey).restBase),
-      }),
+      }), socketId),
       logger: this.logger,
       redact: this.redact,
       verifyTls: opts.verifyTls !== false,
@@ -221,6 +221,17 @@ export class QuickPayProvider implements PaymentProvider {
 
   async lookup(): Promise<LookupResult> {
     return { found: 'cannot_ask', reason: 'QuickPay\'s stream is a notification source: it cannot be asked about a payment' };
+  }
+
+  /** The channel-auth call as the wire tap sees it: what was asked, and the answer (its signature masked by the log). */
+  private tapAuth(channelName: string, outcome: Promise<ChannelAuthOutcome>, socketId: string): Promise<ChannelAuthOutcome> {
+    const wire = this.opts.wire;
+    if (!wire) return outcome;
+    tapSafely(wire, 'out', JSON.stringify({ method: 'POST', path: this.opts.authPath ?? AUTH_PATH, body: authBody(socketId, channelName) }), 'auth');
+    return outcome.then((o) => {
+      tapSafely(wire, 'in', JSON.stringify(o.kind === 'ok' ? { status: 200, body: { auth: o.auth } } : { status: o.status ?? null, error: o.message }), 'auth');
+      return o;
+    });
   }
 
   private agentFor(restBase: string): http.Agent {

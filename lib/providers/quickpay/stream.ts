@@ -230,6 +230,15 @@ export class QuickPayStream {
     // While we pace the reconnect ourselves, pusher-js's own retries are held. It schedules two
     // after a 4100-4199 close and keeps a handle on only one, so the other could not be cancelled
     // and would reconnect after 1 s whatever our backoff says (or after stop()).
+    // Frames we send (subscribe, unsubscribe) pass the wire tap too; pusher-js has no event for them.
+    const sender = cm as unknown as { send_event?: (name: string, data: unknown, channel?: string) => boolean };
+    const sendEvent = sender.send_event;
+    if (this.opts.wire && typeof sendEvent === 'function') {
+      sender.send_event = (name: string, data: unknown, channel?: string) => {
+        if (generation === this.generation) tapSafely(this.opts.wire, 'out', safeJson({ event: name, data, ...(channel ? { channel } : {}) }));
+        return sendEvent.call(cm, name, data, channel);
+      };
+    }
     const internals = cm as unknown as { retryIn?: (delay: number) => void };
     const retryIn = internals.retryIn;
     if (typeof retryIn === 'function') {
