@@ -4,6 +4,7 @@
 // running flow uses displaces that flow's connection, so the admin endpoint does not open a
 // second one for a deployed node (see nodes/shared/check-endpoint.ts).
 
+import { randomUUID } from 'node:crypto';
 import { ModulusProvider } from '../providers/modulus/client';
 import { modulusEndpoints } from '../providers/modulus/url';
 import { ModulusSimulator, SIMULATOR_API_KEY, SIMULATOR_API_SECRET } from '../simulators/modulus';
@@ -42,9 +43,18 @@ export const modulusCheck: ProviderCheck = {
         address: modulusEndpoints(options).wsUrl,
         observed,
         facts: async (sink) => {
-          sink('lookupOfLostResults', options.apiSecret
-            ? { value: 'possible: the API secret is set' }
-            : { value: 'not possible', advice: 'set the API secret: without it a lost result cannot be looked up and ends unknown' });
+          if (!options.apiSecret) {
+            sink('lookupOfLostResults', { value: 'not possible', advice: 'set the API secret: without it a lost result cannot be looked up and ends unknown' });
+            return;
+          }
+          // A signed GET of a transaction id nobody used: 404 shows the key and secret sign correctly.
+          const found = await provider.lookup({
+            request: { kind: 'sale', amount: 1, currency: 'GBP', reference: 'connection-check' },
+            attemptId: randomUUID(), startedAt: new Date().toISOString(), notes: { transactionId: randomUUID() },
+          });
+          sink('lookupOfLostResults', found.found === 'cannot_ask'
+            ? { value: `not possible: ${found.reason}`, advice: 'check the API secret: the HTTP API refused the signed look-up, so a lost result would end unknown' }
+            : { value: 'possible: the HTTP API accepted a signed look-up' });
         },
         ...(sim ? { cleanup: sim.stop } : {}),
       };

@@ -263,6 +263,21 @@ describe('connection check: settings and settled facts', function () {
     }
   });
 
+  it('modulus: a wrong API secret is found by a signed look-up, and the report says to check it', async () => {
+    const sim = new ModulusSimulator({ apiKeys: ['mk_key_1'], apiSecret: 'mk_right_secret' });
+    const { url } = await sim.start();
+    try {
+      const wrong = await check('modulus', { url, secrets: { apiKey: 'mk_key_1', apiSecret: 'mk_wrong_secret' } });
+      assert.match(String(wrong.facts.lookupOfLostResults?.value), /^not possible: .*HTTP 40[13]/);
+      assert.match(wrong.facts.lookupOfLostResults?.advice ?? '', /check the API secret/);
+      const right = await check('modulus', { url, secrets: { apiKey: 'mk_key_1', apiSecret: 'mk_right_secret' } });
+      assert.equal(right.facts.lookupOfLostResults?.value, 'possible: the HTTP API accepted a signed look-up');
+      assert.equal(right.facts.lookupOfLostResults?.advice, undefined);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('frames pass the wire tap the check is given', async () => {
     const frames: string[] = [];
     const report = await check('modulus', { environment: 'simulator', wire: (d, t) => frames.push(`${d} ${t}`) });
