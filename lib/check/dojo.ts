@@ -35,7 +35,8 @@ export const dojoCheck: ProviderCheck = {
         restTimeoutMs: input.timeoutMs ?? 10_000,
         pollIntervalMs: 500,
       };
-      const provider = new DojoProvider({ ...options, wire });
+      // Read-only: opening the EPOS socket must not replace the account's registered capabilities.
+      const provider = new DojoProvider({ ...options, wire, readOnly: true });
       const endpoints = dojoEndpoints(options);
       const configured = text(input, 'capabilityVersion') || DEFAULT_CAPABILITY_VERSION;
       return {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { checkFor, runCheck, type CheckInput, type CheckReport } from '../../lib/check';
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { DojoSimulator } from '../../lib/simulators/dojo';
+import { CAPABILITY_NAMES, DojoSimulator } from '../../lib/simulators/dojo';
 import { ModulusSimulator } from '../../lib/simulators/modulus';
 import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassSimulator } from '../../lib/simulators/sensepass';
@@ -273,6 +273,30 @@ describe('connection check: settings and settled facts', function () {
       const right = await check('modulus', { url, secrets: { apiKey: 'mk_key_1', apiSecret: 'mk_right_secret' } });
       assert.equal(right.facts.lookupOfLostResults?.value, 'possible: the HTTP API accepted a signed look-up');
       assert.equal(right.facts.lookupOfLostResults?.advice, undefined);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it("dojo: the account's registered capability version is read, and another one than the setting is named", async () => {
+    const sim = new DojoSimulator({ apiKeys: ['sk_sandbox_dojo_1'] });
+    const { url } = await sim.start();
+    try {
+      const register = await fetch(`${url}/epos/integrations/ws`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: 'Basic sk_sandbox_dojo_1', version: '2026-02-27', 'software-house-id': 'softwareHouse1' },
+        body: JSON.stringify({ capabilities: [{ name: CAPABILITY_NAMES[0], version: '1.0.0' }] }),
+      });
+      assert.equal(register.status, 200, await register.text());
+      const input = { url, fields: { softwareHouseId: 'softwareHouse1' }, secrets: { apiKey: 'sk_sandbox_dojo_1' } };
+      const report = await check('dojo', input);
+      assert.equal(report.ok, true, JSON.stringify(report.steps));
+      assert.deepEqual(report.facts.capabilityVersion?.value, ['1.0.0']);
+      assert.match(report.facts.capabilityVersion?.advice ?? '', /set capabilityVersion to "1\.0\.0"/);
+      const matching = await check('dojo', { ...input, fields: { ...input.fields, capabilityVersion: '1.0.0' } });
+      assert.equal(matching.facts.capabilityVersion?.advice, undefined);
+      const after = await (await fetch(`${url}/epos/integrations/ws`, { headers: { authorization: 'Basic sk_sandbox_dojo_1', version: '2026-02-27', 'software-house-id': 'softwareHouse1' } })).json() as Array<{ capabilities: unknown[] }>;
+      assert.equal(after[0]?.capabilities.length, 1, "the check's EPOS connection did not replace the account's registration");
     } finally {
       await sim.stop();
     }

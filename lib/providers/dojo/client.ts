@@ -38,6 +38,11 @@ export interface DojoOptions {
   capabilityVersion?: string;
   /** A shared journal's lease: the EPOS socket is opened only while this instance holds it. */
   lease?: () => Promise<ConnectionLease>;
+  /**
+   * Never register capabilities (a connection check): a PUT replaces the account's whole list,
+   * so a check would cut the capabilities of an integration running elsewhere.
+   */
+  readOnly?: boolean;
   /** Sees every frame in and out (the wire log, a connection check). */
   wire?: WireTap;
 }
@@ -113,6 +118,7 @@ export class DojoProvider implements PaymentProvider {
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.wire ? { wire: opts.wire } : {}),
+      ...(opts.readOnly ? { readOnly: true } : {}),
     });
     this.requests = this.server;
     // Dojo serves one EPOS socket per account: with a shared journal only the lease holder opens it.

@@ -49,6 +49,11 @@ export interface EposServerOptions {
   answerTtlMs?: number;
   /** At most this many answers (and as many event ids) are remembered, oldest dropped first. Default 10000. */
   answerCacheSize?: number;
+  /**
+   * Never register capabilities (a connection check): a PUT replaces the account's whole list,
+   * so a check would cut the capabilities of an integration running elsewhere.
+   */
+  readOnly?: boolean;
   /** Sees every frame in and out (the wire log, a connection check). */
   wire?: WireTap;
 }
@@ -380,7 +385,7 @@ export class EposServer implements RequestServer {
 
   /** A running PUT or a pending timer already picks up the latest state, so neither is doubled. */
   private scheduleSync(delayMs: number): void {
-    if (this.peer === undefined || this.syncRunning || this.syncTimer !== undefined) return;
+    if (this.opts.readOnly || this.peer === undefined || this.syncRunning || this.syncTimer !== undefined) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
       void this.syncOnce();
