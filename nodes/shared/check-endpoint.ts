@@ -89,7 +89,7 @@ async function handle(RED: AdminRed, req: Req, res: Res): Promise<void> {
     secrets = Object.values(input.secrets).filter((s): s is string => !!s);
     const live = deployed?.connection?.provider;
     let report: CheckReport;
-    if (SINGLE_CONNECTION.has(provider) && live && live.state.name === 'connected' && sameAsDeployed(sent, check.secrets)) {
+    if (SINGLE_CONNECTION.has(provider) && live && (live.state.name === 'connected' || live.state.name === 'standby') && sameAsDeployed(sent, check.secrets)) {
       report = await reportFromLive(provider, live);
     } else {
       const wire = onlyIfTrue(raw.wireLog)
@@ -118,7 +118,7 @@ function sameAsDeployed(sent: Record<string, unknown>, names: readonly string[])
 async function reportFromLive(provider: string, live: import('../../lib/core/provider').PaymentProvider): Promise<CheckReport> {
   const steps: CheckReport['steps'] = [
     { name: 'settings', ok: true, detail: 'the deployed settings (a second connection would displace the running one, so none was opened)' },
-    { name: 'handshake', ok: true, detail: 'the deployed connection is open' },
+    { name: 'handshake', ok: true, detail: live.state.name === 'standby' ? `another Node-RED instance holds the connection (${live.state.reason})` : 'the deployed connection is open' },
     { name: 'authenticated', ok: true, detail: 'the deployed connection was accepted' },
   ];
   try {
