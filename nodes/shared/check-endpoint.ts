@@ -31,8 +31,11 @@ const PROVIDER_OF: Record<string, string> = {
   'pos-sensepass': 'sensepass',
 };
 
-/** Providers that allow one connection per account: a second one would displace a running flow's. */
-const SINGLE_CONNECTION = new Set(['modulus', 'dojo']);
+/**
+ * Providers that allow one connection per account, with the credential that names the account:
+ * a second connection with the same one would displace a running flow's.
+ */
+const SINGLE_CONNECTION: Record<string, string> = { modulus: 'apiKey', dojo: 'apiKey' };
 
 /** What the editor shows for a password it has and did not change. */
 const UNCHANGED = '__PWRD__';
@@ -89,7 +92,9 @@ async function handle(RED: AdminRed, req: Req, res: Res): Promise<void> {
     secrets = Object.values(input.secrets).filter((s): s is string => !!s);
     const live = deployed?.connection?.provider;
     let report: CheckReport;
-    if (SINGLE_CONNECTION.has(provider) && live && (live.state.name === 'connected' || live.state.name === 'standby') && sameAsDeployed(sent, check.secrets)) {
+    const accountKey = SINGLE_CONNECTION[provider];
+    const sameAccount = accountKey !== undefined && deployed !== null && input.secrets[accountKey] === resolveSecret(RED, deployed, saved[accountKey]);
+    if (sameAccount && live && (live.state.name === 'connected' || live.state.name === 'standby')) {
       report = await reportFromLive(provider, live);
     } else {
       const wire = onlyIfTrue(raw.wireLog)
@@ -105,10 +110,6 @@ async function handle(RED: AdminRed, req: Req, res: Res): Promise<void> {
   } finally {
     running -= 1;
   }
-}
-
-function sameAsDeployed(sent: Record<string, unknown>, names: readonly string[]): boolean {
-  return names.every((n) => sent[n] === undefined || sent[n] === UNCHANGED || sent[n] === '');
 }
 
 /**

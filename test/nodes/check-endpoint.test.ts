@@ -74,16 +74,26 @@ describe('POST /pos-payments/check/:type (Test connection)', function () {
       const cfg = { id: 'mcfg', type: 'pos-modulus', environment: 'custom', url, verifyTls: true };
       await helper.load([modulusNode, nodes.terminals], [cfg, { id: 't', type: 'pos-terminals', provider: 'modulus', modulus: 'mcfg' }], { mcfg: { apiKey: 'mk_SECRET_1' } });
       await until(() => helper.getNode('mcfg')?.connection?.provider.state.name === 'connected', 'the deployed modulus connection');
-      const attempts = sim.connectionCount;
+      const attempts = sim.connectionsAccepted;
+      const states: string[] = [];
+      const off = helper.getNode('mcfg').connection.provider.onState((st: { name: string }) => states.push(st.name));
       const res = await helper.request().post('/pos-payments/check/pos-modulus')
         .send({ id: 'mcfg', fields: { environment: 'custom', url }, credentials: { apiKey: '__PWRD__', apiSecret: '' } })
         .expect(200);
       assert.equal(res.body.ok, true, JSON.stringify(res.body));
       assert.match(res.body.steps[0].detail, /a second connection would displace the running one/);
       assert.match(res.body.steps.find((s: { name: string }) => s.name === 'terminals').detail, /^2 listed/);
-      assert.equal(sim.connectionCount, attempts);
+      assert.equal(sim.connectionsAccepted, attempts, 'no second connection was made');
       assert.equal(helper.getNode('mcfg').connection.provider.state.name, 'connected');
       assert.ok(!JSON.stringify(res.body).includes('mk_SECRET_1'));
+      // The same key typed again is the same account: still no second connection.
+      const retyped = await helper.request().post('/pos-payments/check/pos-modulus')
+        .send({ id: 'mcfg', fields: { environment: 'custom', url }, credentials: { apiKey: 'mk_SECRET_1', apiSecret: '' } })
+        .expect(200);
+      assert.match(retyped.body.steps[0].detail, /a second connection would displace the running one/);
+      assert.equal(sim.connectionsAccepted, attempts);
+      off();
+      assert.deepEqual(states, [], 'the deployed connection never changed state');
     } finally {
       await sim.stop();
     }
