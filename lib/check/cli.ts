@@ -59,16 +59,16 @@ function parse(argv: readonly string[]): Parsed {
 
 /** Runs the CLI; resolves with the exit status. `out` and `err` are for tests. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(usage());
+    return 0;
+  }
   let parsed: Parsed;
   try {
     parsed = parse(argv);
   } catch (e) {
     err(`${(e as Error).message}\n${usage()}`);
     return 2;
-  }
-  if (parsed.switches.has('help')) {
-    out(usage());
-    return 0;
   }
   const check = checkFor(parsed.provider);
   if (!check) {
