@@ -3,6 +3,8 @@
 // in the answer, and a deployed node's live connection left as it was.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ModulusSimulator } from '../../lib/simulators/modulus';
 import { TOKEN, configNode, connected, credentials, helper, nodes, startSimulator, until } from './harness';
 
@@ -52,6 +54,23 @@ describe('POST /pos-payments/check/:type (Test connection)', function () {
       const failed = wrong.body.steps.find((s: { ok: boolean }) => !s.ok);
       assert.equal(failed.name, 'authenticated');
       assert.match(failed.detail, /^no, the token was refused/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('with Wire log ticked in the dialog, the check\'s frames are logged, redacted', async () => {
+    const { sim, url } = await startSimulator();
+    const file = path.join(process.env.POS_PAYMENTS_DIR!, 'wire', 'paymentsense-check-wl-node.log');
+    fs.rmSync(file, { force: true });
+    try {
+      await helper.load([nodes.config], [{ id: 'other', type: 'pos-paymentsense', environment: 'simulator' }]);
+      await helper.request().post('/pos-payments/check/pos-paymentsense')
+        .send({ id: 'wl-node', fields: { environment: 'custom', url, softwareHouseId: 'SH', installerId: 'IN', wireLog: true }, credentials: { token: TOKEN } })
+        .expect(200);
+      const text = fs.readFileSync(file, 'utf8');
+      assert.match(text, /connectedTerminals/);
+      assert.ok(!text.includes(TOKEN));
     } finally {
       await sim.stop();
     }
