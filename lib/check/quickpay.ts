@@ -17,6 +17,8 @@ export const quickpayCheck: ProviderCheck = {
   fields: ['appKey', 'merchantId', 'paymentEvent', 'notificationEvent'],
   secrets: ['apiKey', 'privateKey'],
   credentialLabel: 'API key or private key',
+  // The JWT's `uri` claim for the auth call is [inferred]; a refusal with the right keys points there.
+  refusedHint: 'if both are right, the auth call\'s JWT uri claim (/v1/websocket/auth, not confirmed by QuickPay) may be what was refused: send this report to support',
   defaultCurrency: 'EUR',
   required: (input) => missingOf(input, [['field', 'merchantId'], ['secret', 'apiKey'], ['secret', 'privateKey']]),
   async build(input, wire, observed): Promise<CheckTarget> {

@@ -129,7 +129,7 @@ async function connect(check: ProviderCheck, target: CheckTarget, timeoutMs: num
       return add({ name: 'authenticated', ok: true, detail: `the ${check.credentialLabel} was accepted` });
     case 'refused':
       add({ name: 'handshake', ok: true, detail: 'the server answered' });
-      return add({ name: 'authenticated', ok: false, detail: `no, the ${check.credentialLabel} was refused (${v.reason}); check it, and that it belongs to this environment` });
+      return add({ name: 'authenticated', ok: false, detail: `no, the ${check.credentialLabel} was refused (${v.reason}); check it, and that it belongs to this environment${check.refusedHint ? `; ${check.refusedHint}` : ''}` });
     case 'failed':
       if (/handshake|timed out|no socket\.io handshake/i.test(v.reason)) {
         return add({ name: 'handshake', ok: false, detail: `the server accepted the connection but never answered the handshake (${v.reason}); check the URL points at the provider's WebSocket service` });

@@ -90,6 +90,8 @@ export interface ProviderCheck {
   required(input: CheckInput): string[];
   /** What a refused credential is called in "authenticated: no, the <label> was refused". */
   credentialLabel: string;
+  /** Said after a refusal when an [inferred] part of the sign-in could be the cause instead of the credential. */
+  refusedHint?: string;
   /** The currency of a test payment when neither --currency nor the terminal names one. */
   defaultCurrency: string;
   build(input: CheckInput, wire: WireTap, observed: FrameLog): Promise<CheckTarget>;

@@ -101,7 +101,7 @@ describe('connection check: faults name the failed step', function () {
     ['modulus', async () => { const s = new ModulusSimulator(); const { url } = await s.start(); s.setFault('refuseKey', true); return { url, stop: () => s.stop() }; },
       { secrets: { apiKey: 'mk_wrong' } }, /^no, the API key was refused/],
     ['quickpay', async () => { const s = new QuickPaySimulator({ rateIntervalMs: 0, paymentIntervalMs: 0 }); const { apiUrl } = await s.start(); s.setFault('rejectAuth', true); return { url: apiUrl, stop: () => s.stop() }; },
-      { fields: { merchantId: SIMULATOR_MERCHANT_ID }, secrets: { apiKey: 'qp_wrong', privateKey: simulatorKeys().privateKeyPem } }, /^no, the API key or private key was refused/],
+      { fields: { merchantId: SIMULATOR_MERCHANT_ID }, secrets: { apiKey: 'qp_wrong', privateKey: simulatorKeys().privateKeyPem } }, /^no, the API key or private key was refused.*JWT uri claim/],
     ['sensepass', async () => { const s = new SensePassSimulator(); const { url } = await s.start(); s.setFault('refuseDevice', true); return { url, stop: () => s.stop() }; },
       { secrets: { deviceId: 'dev_wrong_1' } }, /^no, the device id was refused/],
   ];
