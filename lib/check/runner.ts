@@ -31,7 +31,8 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
     provider: check.provider,
     ok: steps.length > 0 && steps.every((s) => s.ok),
     steps: steps.map((s) => ({ ...s, detail: redact(s.detail) })),
-    facts,
+    // Facts quote what servers said; they pass the same redactor.
+    facts: JSON.parse(redact(JSON.stringify(facts))) as Record<string, CheckFact>,
   });
   const add = (step: CheckStep): boolean => {
     steps.push(step);
