@@ -32,7 +32,7 @@ export async function runCheck(check: ProviderCheck, input: CheckInput): Promise
     ok: steps.length > 0 && steps.every((s) => s.ok),
     steps: steps.map((s) => ({ ...s, detail: redact(s.detail) })),
     // Facts quote what servers said; they pass the same redactor.
-    facts: JSON.parse(redact(JSON.stringify(facts))) as Record<string, CheckFact>,
+    facts: redactFacts(facts, redact),
   });
   const add = (step: CheckStep): boolean => {
     steps.push(step);
@@ -195,4 +195,13 @@ async function stopWithin(provider: PaymentProvider | undefined): Promise<void> 
     }),
   ]);
   clearTimeout(timer);
+}
+
+/** The facts through the redactor; should masking break the JSON (a secret like `true`), they are withheld rather than shown. */
+function redactFacts(facts: Record<string, CheckFact>, redact: Redactor): Record<string, CheckFact> {
+  try {
+    return JSON.parse(redact(JSON.stringify(facts))) as Record<string, CheckFact>;
+  } catch {
+    return {};
+  }
 }
