@@ -21,6 +21,16 @@ export class PosError extends Error {
     this.code = code;
     this.details = details;
   }
+
+  /**
+   * The sentence alone. Node-RED builds a Catch node's msg.error.message, its log line and the
+   * Debug sidebar's error text from toString(), which for an Error is "name: message": people
+   * read "PosError: amount must be ..." there. The class name stays in `name` (and the stack)
+   * for developers; `code` says which error it is.
+   */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export const isPosError = (e: unknown): e is PosError => e instanceof PosError;
