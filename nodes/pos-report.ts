@@ -2,6 +2,8 @@
 
 import { PosError } from '../lib/core/errors';
 import { reportRequestFrom, type ReportResult } from '../lib/core/report';
+import { errorStatus } from './shared/error-status';
+import { MAX_TEXT } from './shared/status';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, NodeStatus, RedApi, SendFunction } from './shared/red';
 import { whenConnected } from '../lib/core/when-connected';
@@ -9,7 +11,6 @@ import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 
 /** A report prints on paper and may ask the bank for totals: it takes longer than a terminal list. */
 const DEFAULT_TIMEOUT_S = NODE_DEFAULTS['pos-report'].timeout;
-const MAX_STATUS = 60;
 
 interface ReportNodeConfig extends FlowNodeConfig {
   /** The provider's wire name for the report request where it is undocumented (Paymentsense WebSocket). */
@@ -25,7 +26,7 @@ export = function (RED: RedApi): void {
     const binding = bindFlowNode(RED, node, config, 'reports');
     const status = (key: string, fill: NodeStatus['fill'], shape: NodeStatus['shape'], subs?: Record<string, unknown>): NodeStatus => {
       const text = RED._(`pos-report.status.${key}`, subs);
-      return { fill, shape, text: text.length > MAX_STATUS ? `${text.slice(0, MAX_STATUS - 1)}…` : text };
+      return { fill, shape, text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text };
     };
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
@@ -55,7 +56,7 @@ export = function (RED: RedApi): void {
           send(msg);
           done();
         }, (err: Error) => {
-          binding.show(status('failed', 'red', 'ring', { reason: err.message }));
+          binding.show(errorStatus(RED, err));
           done(err);
         });
     });

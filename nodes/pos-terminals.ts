@@ -4,6 +4,7 @@ import { PosError } from '../lib/core/errors';
 import { canSend } from '../lib/core/payments';
 import { whenConnected } from '../lib/core/when-connected';
 import type { Terminal } from '../lib/core/types';
+import { errorStatus } from './shared/error-status';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './shared/flow-node';
 import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './shared/red';
 import { textStatus } from './shared/status';
@@ -42,7 +43,7 @@ export = function (RED: RedApi): void {
           send(msg);
           done();
         }, (err: Error) => {
-          binding.show(textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
+          binding.show(errorStatus(RED, err));
           done(err);
         })
         .finally(() => clearTimeout(timer));

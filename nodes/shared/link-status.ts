@@ -3,10 +3,8 @@
 
 import type { LinkStatus } from '../../lib/core/inbound';
 import type { NodeStatus, RedApi } from './red';
-import { connectionStatus } from './status';
+import { MAX_TEXT, connectionStatus } from './status';
 
-/** As long as connectionStatus lets a status line be. */
-const MAX_TEXT = 60;
 const short = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
 export function linkStatus(RED: RedApi, label: string, status: LinkStatus): NodeStatus {
@@ -18,7 +16,7 @@ export function linkStatus(RED: RedApi, label: string, status: LinkStatus): Node
   const name = t(`pos.status.link.${label}`, {}, label);
   if (status.slow && status.state.name === 'connected') {
     const subs = { label: name, method: status.slow.method, seconds: Math.round(status.slow.limitMs / 100) / 10 };
-    return { fill: 'yellow', shape: 'dot', text: t('pos.status.link.slow', subs, `${name}: flow too slow (${subs.method} over ${subs.seconds} s)`) };
+    return { fill: 'yellow', shape: 'dot', text: t('pos.status.link.slow', subs, `${name}: too slow for ${subs.method}`) };
   }
   const base = connectionStatus(RED, status.state);
   return { ...base, text: t('pos.status.link.prefix', { label: name, text: base.text }, `${name}: ${base.text}`) };

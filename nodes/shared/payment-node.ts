@@ -6,6 +6,7 @@ import { formatMinor } from '../../lib/core/money';
 import { capabilityOf } from '../../lib/core/provider';
 import { parsePaymentRequest, parseReference } from '../../lib/core/request';
 import type { PaymentRequest, ProgressEvent } from '../../lib/core/types';
+import { errorStatus } from './error-status';
 import { bindFlowNode, timeoutMs, type FlowNodeConfig } from './flow-node';
 import type { DoneFunction, Node, NodeMessage, RedApi, SendFunction } from './red';
 import { progressStatus, resultStatus, textStatus } from './status';
@@ -88,7 +89,8 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       run(msg, send).then(() => done(), (err: Error) => {
-        if (err instanceof PosError && err.code !== 'bad_input') binding.show(() => textStatus(RED, 'status.failed', { reason: err.message }, 'red'));
+        // Every failure replaces the status, bad input too: an older error left there would read as this one's reason.
+        binding.show(() => errorStatus(RED, err));
         done(err);
       });
     });

@@ -5,7 +5,8 @@ import { formatMinor } from '../../lib/core/money';
 import type { ConnectionState, PaymentResult } from '../../lib/core/types';
 import type { NodeStatus, RedApi } from './red';
 
-const MAX_TEXT = 60;
+/** Longer texts run under the neighbouring nodes of a flow; the catalog texts are written to fit (test/unit/status-texts.test.ts). */
+export const MAX_TEXT = 48;
 const short = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
 export function connectionStatus(RED: RedApi, state: ConnectionState): NodeStatus {
