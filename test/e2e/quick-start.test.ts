@@ -29,6 +29,20 @@ describe('quick start: npm start', function () {
   /** The node `from` sends to (any output) that `match` accepts. */
   const wiredFrom = (from: FlowNode, match: (n: FlowNode) => boolean) =>
     flows.find((n) => (from.wires ?? []).flat().includes(n.id) && match(n));
+  /** Debug nodes this test turned on (their sidebar output is off in the examples), as a person does with the node's button. */
+  const turnedOn = new Set<string>();
+  async function turnOn(debug: FlowNode): Promise<void> {
+    assert.equal(debug.active, false, `${debug.name} starts with its sidebar output off`);
+    const res = await api(`/debug/${debug.id}/enable`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    turnedOn.add(debug.id);
+  }
+  /** The last status a node showed, once `ok` accepts it (polled, bounded). */
+  const statusOf = (id: string, ok: RegExp, limitMs: number, what: string) =>
+    waitFor(`${what} (last status ${JSON.stringify(tap!.statuses.get(id))})`, limitMs, async () => {
+      const text = tap!.statuses.get(id)?.text;
+      return text !== undefined && ok.test(String(text)) ? String(text) : undefined;
+    });
   /** The inject node with the approved amount (12.50) that feeds `pay`. */
   const approvedInject = (pay: FlowNode) =>
     flows.find((n) => n.type === 'inject' && (n.wires ?? []).flat().includes(pay.id) && /\b1250\b/.test(String(n.payload)));
@@ -39,6 +53,11 @@ describe('quick start: npm start', function () {
     // Listen at once: the Dojo simulator's card machine starts paying a few seconds after this.
     tap = await DebugTap.open(app.port);
     flows = (await (await api('/flows')).json()) as FlowNode[];
+    // The two pay-at-table walks are followed below through their debug nodes: turn those on now.
+    for (const [provider, method] of [['dojo', 'RecordOrderPaymentByIdV1'], ['paymentsense', 'transactionResponse']]) {
+      const requestIn = flows.find((n) => n.type === 'pos-request-in' && n.provider === provider && n.method === method)!;
+      await turnOn(wiredFrom(wiredFrom(requestIn, (n) => n.type === 'function')!, (n) => n.type === 'debug')!);
+    }
     const types = new Set(flows.map((n) => n.type));
     for (const t of ['pos-paymentsense', 'pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-dojo', 'pos-request-in', 'pos-response', 'pos-modulus', 'pos-sensepass', 'pos-quickpay']) {
       assert.ok(types.has(t), `${t} deployed`);
@@ -62,6 +81,9 @@ describe('quick start: npm start', function () {
       return tap!.messages.some(isApproved) ? true : undefined;
     });
     assert.ok(!tap.messages.some((m) => m.msg.includes('simulator-token')), 'no token in debug output');
+    // The sidebar may speak for the tab the test clicked on (its result, or its error when a
+    // click found the terminal still busy with the one before).
+    for (const d of flows.filter((n) => n.type === 'debug' && n.z === pay.z)) turnedOn.add(d.id);
   });
 
   it('the Dojo pay-at-table example records a payment by itself within 20 s of the start', async () => {
@@ -102,6 +124,21 @@ describe('quick start: npm start', function () {
     assert.ok(!tap!.messages.some((d) => d.msg.includes('simulator-token')), 'no token in debug output');
   });
 
+  it('nobody clicking: the examples\' streams and walks show under their debug nodes and leave the Debug sidebar alone', async () => {
+    // The QuickPay stream (a rate every 2 s), both pay-at-table walks and every notification
+    // node have had time to speak by now.
+    await new Promise((r) => setTimeout(r, Math.max(0, flowsStartedAt + 22000 - Date.now())));
+    const others = tap!.messages.filter((m) => !turnedOn.has(m.id));
+    assert.deepEqual(others.map((m) => `${m.name || m.id}: ${m.msg.slice(0, 80)}`), [], 'debug messages nobody asked for');
+    // The live values are under the nodes instead.
+    const quickpay = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && n.streams === 'rates')!;
+    const rateDebug = flows.find((n) => n.type === 'debug' && flows.some((c) => (quickpay.wires ?? []).flat().includes(c.id) && (c.wires ?? []).flat().includes(n.id)))!;
+    assert.match(await statusOf(rateDebug.id, /./, 5000, 'the rate under its debug node'), /^USD\/USDT \d+(\.\d+)?$/);
+    const dojoRecord = flows.find((n) => n.type === 'pos-request-in' && n.method === 'RecordOrderPaymentByIdV1')!;
+    const dojoRecorded = wiredFrom(wiredFrom(dojoRecord, (n) => n.type === 'function')!, (n) => n.type === 'debug')!;
+    assert.match(await statusOf(dojoRecorded.id, /./, 5000, 'the recorded order under its debug node'), /^order-\d+: (Accepted|Finalized)$/);
+  });
+
   it('the Dojo counter example: the approved-payment inject gives an approved result from Dojo', async () => {
     const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'dojo' && approvedInject(n));
     assert.ok(pay, 'a Dojo pay node fed by the approved-payment inject');
@@ -110,6 +147,9 @@ describe('quick start: npm start', function () {
     assert.ok(result, 'a debug node on the Dojo pay node\'s result output');
 
     // One click, as a person would: the flows have long been connected (the walk above ran).
+    const progressDebug = wiredFrom({ ...pay, wires: [(pay.wires ?? [])[1] ?? []] }, (n) => n.type === 'debug');
+    assert.ok(progressDebug, 'a debug node on the Dojo pay node\'s progress output');
+    await turnOn(progressDebug);
     const clicked = await api(`/inject/${inject.id}`, { method: 'POST' });
     assert.equal(clicked.status, 200);
     const m = await tap!.waitFor('the Dojo pay node\'s result', 20000, (d) => d.id === result.id);
@@ -142,6 +182,7 @@ describe('quick start: npm start', function () {
       const events = flows.find((n) => n.type === 'pos-notification-in' && n.provider === provider);
       const eventsDebug = events && wiredFrom(events, (n) => n.type === 'debug');
       assert.ok(eventsDebug, `a debug node on the ${provider} notification node`);
+      await turnOn(eventsDebug);
       const since = tap!.messages.length;
       const clicked = await api(`/inject/${inject.id}`, { method: 'POST' });
       assert.equal(clicked.status, 200);
@@ -155,17 +196,19 @@ describe('quick start: npm start', function () {
     });
   }
 
-  it('the QuickPay example: live rates and payment status changes reach the Debug sidebar by themselves', async () => {
+  it('the QuickPay example: live rates and payment status changes show under the debug nodes by themselves', async () => {
     const rates = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && n.streams === 'rates');
     const payments = flows.find((n) => n.type === 'pos-notification-in' && n.provider === 'quickpay' && String(n.streams).includes('payments'));
     assert.ok(rates && payments, 'two QuickPay notification nodes: rates, and payments');
     const rateDebug = flows.find((n) => n.type === 'debug' && flows.some((c) => (rates.wires ?? []).flat().includes(c.id) && (c.wires ?? []).flat().includes(n.id)));
     const paymentDebug = wiredFrom(payments, (n) => n.type === 'debug');
     assert.ok(rateDebug && paymentDebug, 'debug nodes for both');
-    const rate = await tap!.waitFor('a rate in the Debug sidebar', 15000, (d) => d.id === rateDebug.id);
+    // Live values show under the debug nodes (their sidebar output is off until someone clicks their button).
+    assert.match(await statusOf(rateDebug.id, /^USD\/USDT /, 15000, 'a rate under its debug node'), /^USD\/USDT \d+(\.\d+)?$/);
+    await statusOf(paymentDebug.id, /^pay_\d+: (pending|processing|completed|failed|expired)$/, 20000, 'a payment status change under its debug node');
+    await turnOn(rateDebug);
+    const rate = await tap!.waitFor('a rate in the Debug sidebar once turned on', 15000, (d) => d.id === rateDebug.id);
     assert.match(rate.msg, /USD\/USDT \d+(\.\d+)?/, rate.msg);
-    const payment = await tap!.waitFor('a payment status change in the Debug sidebar', 20000, (d) => d.id === paymentDebug.id && /"provider":"quickpay"/.test(d.msg));
-    assert.match(payment.msg, /"status":"(pending|processing|completed|failed|expired)"/, payment.msg);
     const all = tap!.messages.map((d) => d.msg).join('\n');
     assert.ok(!all.includes('PRIVATE KEY') && !all.includes('qp_simulator_api_key'), 'no QuickPay secret in the Debug sidebar');
   });
