@@ -61,8 +61,9 @@ export = function (RED: RedApi): void {
         environment: simulated ? 'custom' : environment,
         ...(simulated ? { url: 'http://127.0.0.1:1' } : config.url?.trim() ? { url: config.url.trim() } : {}),
         deviceId,
-        clientVersion: String(config.clientVersion) === '2' ? '2' : '4',
-        transports,
+        // The built-in simulator is a Socket.IO 4 server: the client choices (hidden in its dialog) apply to real servers only.
+        clientVersion: !simulated && String(config.clientVersion) === '2' ? '2' : '4',
+        transports: simulated ? 'default' : transports,
         autoCommit: unlessFalse(config.autoCommit),
         verifyTls: unlessFalse(config.verifyTls),
         ...wireOption(wireTapFor(RED, node, 'sensepass', config.wireLog, [deviceId, `id_${deviceId}`])),

@@ -326,3 +326,17 @@
     explainKinds: explainKinds
   };
 })();
+
+/*
+ * Info boxes as wide as the rows around them: Node-RED caps .form-tips at 450 px, while the
+ * pack's rows run the tray's full width, so its notes stopped short of the fields they explain.
+ * Only forms that hold the pack's own catalog texts are touched, never another node's dialog.
+ */
+(function () {
+  'use strict';
+  if (document.getElementById('pos-payments-editor-style')) return;
+  var style = document.createElement('style');
+  style.id = 'pos-payments-editor-style';
+  style.textContent = 'form:has([data-i18n^="pos-"]) .form-tips { max-width: none; }';
+  document.head.appendChild(style);
+})();

@@ -574,6 +574,13 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     await openTab(String(flows.find((n) => n.id === dojoPayId)!.z), dojoPayId);
     await page.evaluate(() => { RED.sidebar.show('debug'); });
     await page.evaluate(() => RED.actions.invoke('core:clear-debug-messages'));
+    // The progress debug node's sidebar output is off (it shows the latest prompt under it):
+    // turn it on with its button, as a person who wants every prompt does.
+    const progressId = flows.find((n) => n.type === 'debug' && ((flows.find((p) => p.id === dojoPayId)!.wires ?? [])[1] ?? []).includes(n.id))!.id;
+    assert.equal(await page.evaluate((id: string) => RED.nodes.node(id).active, progressId), false, 'progress starts with its sidebar output off');
+    const enabled = page.waitForResponse((r) => r.url().endsWith(`/debug/${progressId}/enable`) && r.status() === 200);
+    await page.locator(`g.red-ui-flow-node[id="${progressId}"] .red-ui-flow-node-button-button`).click();
+    await enabled;
     const button = page.locator(`g.red-ui-flow-node[id="${dojoInjectId}"] .red-ui-flow-node-button-button`);
     await button.scrollIntoViewIfNeeded();
     await button.click();
@@ -631,7 +638,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
       url: await visible('#node-config-input-url'), deviceId: await visible('#node-config-input-deviceId'),
       verifyTls: await visible('#node-config-input-verifyTls'), clientVersion: await visible('#node-config-input-clientVersion'),
     });
-    assert.deepEqual(await shown(), { url: false, deviceId: false, verifyTls: false, clientVersion: true }, 'simulator');
+    assert.deepEqual(await shown(), { url: false, deviceId: false, verifyTls: false, clientVersion: false }, 'simulator: the client rows do nothing there');
     await env.selectOption('test');
     assert.deepEqual(await shown(), { url: false, deviceId: true, verifyTls: true, clientVersion: true }, 'sandbox');
     await env.selectOption('custom');

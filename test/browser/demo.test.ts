@@ -1,0 +1,318 @@
+// The demo as a person reads it (issue 13): `npm start` in headless Chromium, measured rather
+// than looked at. Every tab label fits in the tab bar; on every tab, a status of the longest
+// length the pack shows stays clear of the neighbouring nodes; every edit dialog of the pack,
+// in every environment, shows its selects, inputs and placeholders whole, its info boxes as
+// wide as its rows, and no untranslated catalog key; the example connections carry a value for
+// every field their dialog shows. Screenshots go to /tmp/pos-demo-*.png and are read back
+// (a PNG of the tray's size), for a person to look at too.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { MAX_TEXT } from '../../nodes/shared/status';
+import { needsTool } from '../support/needs-tool';
+import { QuickStart } from '../support/quick-start';
+
+declare const RED: any;
+declare const document: any;
+declare const window: any;
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** An untranslated catalog key as a person would see it: `pos-dojo.label.name`, `pos.status.connected`. */
+const RAW_KEY = /^pos\.[a-zA-Z]+\.|\bpos-[a-z-]+\.[a-zA-Z]+\.[a-zA-Z]/;
+/** A status of the longest length the pack shows (status.ts cuts at MAX_TEXT), in ordinary words. */
+const LONGEST_STATUS = 'reconnecting (attempt 12, in 30 s): check the API token'.slice(0, MAX_TEXT);
+/** The debug node cuts its status at 32 characters and adds "...". */
+const LONGEST_DEBUG_STATUS = `${'table T14: recorded 8.68 + 8.67 and more'.slice(0, 32)}...`;
+
+interface FlowNode { id: string; type: string; z?: string; name?: string; label?: string; [k: string]: unknown }
+
+/** What measure() reports for one open dialog: each a readable line naming the element. */
+interface Problems { cut: string[]; narrowTips: string[]; rawKeys: string[] }
+
+/** PNG width and height from its IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const b = fs.readFileSync(file);
+  assert.equal(b.subarray(1, 4).toString('latin1'), 'PNG', `${file} is a PNG`);
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
+describe('demo: tabs, statuses and dialogs fit (headless Chromium)', function () {
+  this.timeout(180000);
+  const app = new QuickStart();
+  let browser: Browser | undefined;
+  let page: Page;
+  let flows: FlowNode[] = [];
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    needsTool(this, {
+      name: 'Chromium',
+      missing: fs.existsSync(CHROMIUM) ? undefined : `no executable at ${CHROMIUM}; CHROMIUM_PATH names another`,
+      install: 'apt-get install chromium',
+    });
+    await app.start();
+    flows = (await (await app.api('/flows')).json()) as FlowNode[];
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
+    // Keep the editor on loopback (it asks the internet for the Flow Library catalogue).
+    await page.route((url) => !/^(127\.0\.0\.1|localhost)$/.test(url.hostname) && url.protocol !== 'data:', (route) => route.abort());
+    await page.goto(`http://127.0.0.1:${app.port}/`, { waitUntil: 'domcontentloaded', timeout: 30000 });
+    await page.waitForFunction(() => !!(window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'pos-pay' }).length > 0
+      && document.querySelector('.red-ui-palette-node[data-palette-type="pos-pay"]')), null, { timeout: 30000 });
+  });
+
+  /** Closes the dialog a test opened, even when the test failed (set by the test). */
+  let closeAfter: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    const close = closeAfter;
+    closeAfter = undefined;
+    if (close) await close().catch(() => undefined);
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    if (browser) await browser.close().catch(() => undefined);
+    browser = undefined;
+    await app.dispose();
+  });
+
+  /** Shows a tab the way the editor does and waits until its nodes are drawn. */
+  async function showTab(tabId: string): Promise<void> {
+    await page.evaluate((z: string) => RED.workspaces.show(z), tabId);
+    await page.waitForFunction((z: string) => RED.workspaces.active() === z
+      && RED.nodes.filterNodes({ z }).every((n: any) => !!document.querySelector(`g.red-ui-flow-node[id="${n.id}"]`)), tabId, { timeout: 10000 });
+  }
+
+  /**
+   * Measures the top tray: text cut off in selects (the chosen option), inputs (the value or the
+   * placeholder) and labels; info boxes narrower than the rows they sit among; catalog keys.
+   * Widths are measured with the element's own font, so it holds for any theme.
+   */
+  async function measure(): Promise<Problems> {
+    return page.evaluate((raw: string) => {
+      const trays = document.querySelectorAll('.red-ui-tray');
+      const tray = trays[trays.length - 1];
+      const form = tray.querySelector('form.dialog-form, #dialog-form, #node-config-dialog-edit-form') ?? tray;
+      const canvas = document.createElement('canvas').getContext('2d');
+      const shown = (el: any) => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
+      const textWidth = (el: any, text: string) => {
+        const cs = window.getComputedStyle(el);
+        canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        return canvas.measureText(text).width;
+      };
+      const inner = (el: any) => {
+        const cs = window.getComputedStyle(el);
+        return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      };
+      const name = (el: any) => `#${el.id || el.className || el.tagName}`;
+      const cut: string[] = [];
+      for (const el of form.querySelectorAll('select')) {
+        if (!shown(el)) continue;
+        // The arrow takes about 20 px of a select's inner width.
+        for (const o of el.options) {
+          const need = textWidth(el, o.textContent.trim());
+          if (need > inner(el) - 20) cut.push(`${name(el)} option "${o.textContent.trim()}" needs ${Math.ceil(need)} px, has ${inner(el) - 20}`);
+        }
+      }
+      for (const el of form.querySelectorAll('input[type="text"], input[type="password"], input:not([type]), textarea')) {
+        if (!shown(el)) continue;
+        const ph = el.getAttribute('placeholder');
+        if (ph && textWidth(el, ph) > inner(el)) cut.push(`${name(el)} placeholder "${ph}" needs ${Math.ceil(textWidth(el, ph))} px, has ${inner(el)}`);
+        if (el.type !== 'password' && el.scrollWidth > el.clientWidth + 1) cut.push(`${name(el)} value "${el.value}" overflows`);
+      }
+      for (const el of form.querySelectorAll('.form-row > label')) {
+        if (shown(el) && el.scrollWidth > el.clientWidth + 1) cut.push(`label "${el.textContent.trim()}" is cut (${el.scrollWidth} > ${el.clientWidth})`);
+      }
+      // Info boxes: as wide as the widest field of the rows around them.
+      const rowRight = Math.max(...[...form.querySelectorAll('.form-row')].filter(shown)
+        .flatMap((row: any) => [...row.querySelectorAll('input[type="text"], input[type="password"], select, .red-ui-typedInput-container')].filter(shown))
+        .map((el: any) => el.getBoundingClientRect().right));
+      const formLeft = Math.min(...[...form.querySelectorAll('.form-row > label')].filter(shown).map((el: any) => el.getBoundingClientRect().left));
+      const narrowTips: string[] = [];
+      for (const tip of form.querySelectorAll('.form-tips')) {
+        if (!shown(tip)) continue;
+        const r = tip.getBoundingClientRect();
+        if (r.right < rowRight - 2 || r.left > formLeft + 2) {
+          narrowTips.push(`"${tip.textContent.trim().slice(0, 40)}…" spans ${Math.round(r.left)}-${Math.round(r.right)}, the rows ${Math.round(formLeft)}-${Math.round(rowRight)}`);
+        }
+      }
+      const rawKeys: string[] = [];
+      const key = new RegExp(raw);
+      const walker = document.createTreeWalker(tray, 4);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const t = String(n.textContent).trim();
+        if (t && key.test(t) && !n.parentElement.closest('script, style, code, .red-ui-editor-text-container, .monaco-editor')) rawKeys.push(t);
+      }
+      for (const el of tray.querySelectorAll('[placeholder], [title], option')) {
+        for (const t of [el.getAttribute('placeholder'), el.getAttribute('title'), el.tagName === 'OPTION' ? el.textContent.trim() : null]) {
+          if (t && key.test(t)) rawKeys.push(t);
+        }
+      }
+      return { cut, narrowTips, rawKeys };
+    }, RAW_KEY.source);
+  }
+
+  /** Screenshots the top tray and reads the picture back: a PNG as wide as the tray. */
+  async function shoot(file: string): Promise<void> {
+    const tray = page.locator('.red-ui-tray').last();
+    const box = (await tray.boundingBox())!;
+    await tray.screenshot({ path: file });
+    const { width, height } = pngSize(file);
+    assert.ok(Math.abs(width - Math.round(box.width)) <= 2 && height > 100, `${file}: ${width}x${height} for a tray of ${Math.round(box.width)} px`);
+  }
+
+  it('every tab label fits in its tab, and the labels differ', async () => {
+    const tabs = flows.filter((n) => n.type === 'tab');
+    assert.equal(tabs.length, 13, 'one tab per example');
+    const labels = await page.evaluate((ids: string[]) => ids.map((id) => {
+      const span = document.querySelector(`#red-ui-tab-${id.replace('.', '-')} .red-ui-tab-label .red-ui-text-bidi-aware`);
+      return { id, text: span ? String(span.textContent).trim() : '', cut: !!span && span.scrollWidth > span.clientWidth + 1, width: span?.clientWidth ?? 0 };
+    }), tabs.map((t) => t.id));
+    assert.deepEqual(labels.filter((l) => l.cut).map((l) => `${l.text} (${l.width} px)`), [], 'tab labels cut off');
+    assert.equal(new Set(labels.map((l) => l.text)).size, labels.length, JSON.stringify(labels.map((l) => l.text)));
+    assert.ok(labels.every((l) => l.text !== '' && !/^POS:/.test(l.text)), JSON.stringify(labels.map((l) => l.text)));
+    await page.locator('#red-ui-workspace-tabs').screenshot({ path: '/tmp/pos-demo-tabs.png' });
+    assert.ok(pngSize('/tmp/pos-demo-tabs.png').width > 500);
+  });
+
+  it('on every tab, nodes do not lie on each other and the longest status under a node stays clear of the other nodes', async () => {
+    const overlaps: string[] = [];
+    for (const tab of flows.filter((n) => n.type === 'tab')) {
+      await showTab(tab.id);
+      const found: string[] = await page.evaluate(([z, longest, longestDebug]: string[]) => {
+        const canvas = document.createElement('canvas').getContext('2d');
+        const boxes = RED.nodes.filterNodes({ z }).map((n: any) => {
+          const rect = document.querySelector(`g.red-ui-flow-node[id="${n.id}"] rect.red-ui-flow-node`);
+          return { n, r: rect.getBoundingClientRect() };
+        });
+        const out: string[] = [];
+        for (const a of boxes) {
+          for (const b of boxes) {
+            if (a.n.id >= b.n.id) continue;
+            if (a.r.left < b.r.right && a.r.right > b.r.left && a.r.top < b.r.bottom && a.r.bottom > b.r.top) out.push(`${a.n.type} "${a.n.name || a.n.id}" lies on ${b.n.type} "${b.n.name || b.n.id}"`);
+          }
+        }
+        for (const { n, r } of boxes) {
+          // Nodes that show a status: the pack's, debug nodes showing one, function nodes.
+          const text = /^pos-/.test(n.type) ? longest : n.type === 'debug' && n.tostatus ? longestDebug : n.type === 'function' ? longestDebug : '';
+          if (!text) continue;
+          const label = document.querySelector(`g.red-ui-flow-node[id="${n.id}"] .red-ui-flow-node-status-label`);
+          const cs = window.getComputedStyle(label);
+          canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+          // The label starts 20 px right of the node's left edge (after the dot), 3 px below it.
+          const s = { left: r.left + 20, right: r.left + 20 + canvas.measureText(text).width, top: r.bottom + 3, bottom: r.bottom + 3 + parseFloat(cs.fontSize) * 1.3 };
+          for (const o of boxes) {
+            if (o.n.id === n.id) continue;
+            const hit = s.left < o.r.right && s.right > o.r.left && s.top < o.r.bottom && s.bottom > o.r.top;
+            if (hit) out.push(`${n.type} "${n.name || n.id}" → ${o.n.type} "${o.n.name || o.n.id}"`);
+          }
+        }
+        return out;
+      }, [tab.id, LONGEST_STATUS, LONGEST_DEBUG_STATUS]);
+      overlaps.push(...found.map((f) => `${tab.label}: ${f}`));
+      await page.locator('#red-ui-workspace-chart').screenshot({ path: `/tmp/pos-demo-tab-${String(tab.label).split(' ')[0]}.png` });
+    }
+    assert.deepEqual(overlaps, [], 'a status this long would run into another node');
+  });
+
+  it('the example connections have a value for every field their dialog shows', async () => {
+    const missing = await page.evaluate(() => {
+      const out: string[] = [];
+      RED.nodes.eachConfig((n: any) => {
+        if (!/^pos-/.test(n.type)) return;
+        for (const key of Object.keys(RED.nodes.getType(n.type).defaults)) {
+          if (n[key] === undefined) out.push(`${n.type} "${n.name}": ${key}`);
+        }
+      });
+      return out;
+    });
+    assert.deepEqual(missing, [], 'properties missing from the example connections (their field shows empty)');
+  });
+
+  // Every config node type of the pack, one example connection each; every environment.
+  const CONFIG_TYPES = ['pos-paymentsense', 'pos-dojo', 'pos-modulus', 'pos-quickpay', 'pos-sensepass', 'pos-journal'];
+  for (const type of CONFIG_TYPES) {
+    it(`the ${type} dialog, in every environment: nothing cut, info boxes as wide as the rows, no catalog keys`, async () => {
+      const id = await page.evaluate((t: string) => {
+        let found = '';
+        RED.nodes.eachConfig((n: any) => { if (!found && n.type === t) found = n.id; });
+        return found;
+      }, type);
+      assert.ok(id, `an example has a ${type} node`);
+      await page.evaluate(([t, i]: string[]) => RED.editor.editConfig('', t, i), [type, id]);
+      const first = type === 'pos-journal' ? '#node-config-input-store' : '#node-config-input-environment';
+      // Whatever the verdict, the dialog is closed unchanged for the next test.
+      closeAfter = async () => {
+        await page.locator('#node-config-dialog-cancel').click();
+        await page.locator(first).waitFor({ state: 'detached' });
+      };
+      await page.locator(first).waitFor({ state: 'visible' });
+      await page.waitForTimeout(600);
+      const problems: string[] = [];
+      const choices = await page.locator(`${first} option`).evaluateAll((os: any[]) => os.map((o) => o.value));
+      const before = await page.locator(first).inputValue();
+      for (const choice of choices) {
+        await page.locator(first).selectOption(choice);
+        await page.waitForTimeout(100);
+        const found = await measure();
+        problems.push(...found.cut.map((p) => `${choice}: ${p}`), ...found.narrowTips.map((p) => `${choice}: info box ${p}`), ...found.rawKeys.map((p) => `${choice}: catalog key "${p}"`));
+        await shoot(`/tmp/pos-demo-${type}-${choice}.png`);
+      }
+      if (type === 'pos-dojo') {
+        await page.locator(first).selectOption('simulator');
+        assert.equal(await page.locator('#node-config-input-pollInterval').inputValue(), '1', 'the poll interval shows its default');
+        assert.equal(await page.locator('#node-config-input-heartbeat').inputValue(), '25');
+      }
+      if (type === 'pos-sensepass') {
+        await page.locator(first).selectOption('simulator');
+        for (const f of ['clientVersion', 'transports']) assert.equal(await page.locator(`#node-config-input-${f}`).isVisible(), false, `${f} is hidden for the simulator`);
+        await page.locator(first).selectOption('test');
+        for (const f of ['clientVersion', 'transports']) assert.equal(await page.locator(`#node-config-input-${f}`).isVisible(), true, `${f} is offered for a real server`);
+      }
+      await page.locator(first).selectOption(before);
+      assert.deepEqual(problems, [], `the ${type} dialog`);
+    });
+  }
+
+  // Every flow node type, on the node an example uses (the first one found).
+  const FLOW_TYPES = ['pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-request-in', 'pos-response', 'pos-report'];
+  for (const type of FLOW_TYPES) {
+    it(`the ${type} dialog, for every provider it offers: nothing cut, info boxes as wide as the rows, no catalog keys`, async () => {
+      const node = flows.find((n) => n.type === type);
+      assert.ok(node, `an example has a ${type} node`);
+      await showTab(String(node.z));
+      await page.evaluate((i: string) => RED.editor.edit(RED.nodes.node(i)), node.id);
+      closeAfter = async () => {
+        await page.locator('#node-dialog-cancel').click();
+        await page.locator('#node-input-name').waitFor({ state: 'detached' });
+      };
+      await page.locator('#node-input-name').waitFor({ state: 'visible' });
+      await page.waitForTimeout(600);
+      const problems: string[] = [];
+      // The response node has no provider to choose: it answers whatever request it is given.
+      const select = page.locator('#node-input-provider');
+      const providers = await select.count() ? await select.locator('option').evaluateAll((os: any[]) => os.map((o) => o.value)) : [''];
+      const before = providers[0] ? await select.inputValue() : '';
+      for (const p of providers) {
+        if (p) await select.selectOption(p);
+        await page.waitForTimeout(100);
+        const found = await measure();
+        problems.push(...found.cut.map((x) => `${p}: ${x}`), ...found.narrowTips.map((x) => `${p}: info box ${x}`), ...found.rawKeys.map((x) => `${p}: catalog key "${x}"`));
+      }
+      if (before) await select.selectOption(before);
+      await shoot(`/tmp/pos-demo-${type}.png`);
+      assert.deepEqual(problems, [], `the ${type} dialog`);
+    });
+  }
+
+  it('raised no page errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
