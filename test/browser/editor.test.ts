@@ -610,6 +610,12 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.ok(received.some((m) => m.id === dojoResultId && /"provider":"dojo"/.test(m.msg)), 'the sidebar received the Dojo result');
     assert.ok(received.some((m) => m.id !== dojoResultId && /"provider":"dojo"/.test(m.msg)), 'and Dojo\'s progress and events');
     assert.deepEqual(received.filter((m) => JSON.stringify(m).includes(DOJO_SIMULATOR_KEY)), [], 'debug messages holding the Dojo API key');
+
+    // Undo the click (Ctrl+Z, as a person would): the progress node is quiet again and nothing is left to deploy.
+    const disabled = page.waitForResponse((r) => r.url().endsWith(`/debug/${progressId}/disable`) && r.status() === 201);
+    await page.evaluate(() => RED.actions.invoke('core:undo'));
+    await disabled;
+    assert.deepEqual(await page.evaluate((id: string) => ({ active: RED.nodes.node(id).active, dirty: RED.nodes.dirty() }), progressId), { active: false, dirty: false });
   });
 
   it('the SensePass refund dialog: SensePass offered, Modulus Labs not, and the dialog says why', async () => {
