@@ -334,7 +334,8 @@
  */
 (function () {
   'use strict';
-  if (document.getElementById('pos-payments-editor-style')) return;
+  // Also evaluated outside a browser (tests read the provider table): no page, nothing to style.
+  if (typeof document === 'undefined' || document.getElementById('pos-payments-editor-style')) return;
   var style = document.createElement('style');
   style.id = 'pos-payments-editor-style';
   style.textContent = 'form:has([data-i18n^="pos-"]) .form-tips { max-width: none; }';
