@@ -111,6 +111,7 @@ describe('example flows', () => {
     let checked = 0;
     for (const [file, nodes] of flows) {
       if (!nodes.some((n) => ['pos-pay', 'pos-refund', 'pos-terminals', 'pos-report'].includes(n.type))) continue;
+      assert.ok(nodes.some((n) => n.type === 'catch'), `${file}: a Catch node shows what went wrong`);
       for (const c of nodes.filter((n) => n.type === 'catch')) {
         const change = nodes.find((n) => (c.wires ?? []).flat().includes(n.id));
         assert.equal(change?.type, 'change', `${file}: catch "${c.name}" goes to a change node`);
@@ -122,7 +123,7 @@ describe('example flows', () => {
         checked += 1;
       }
     }
-    assert.ok(checked >= 6, `${checked} catch paths`);
+    assert.ok(checked >= 9, `${checked} catch paths`);
   });
 
   it('every node type of the pack and every provider appears in an example', () => {
