@@ -327,6 +327,39 @@ describe('demo: tabs, statuses and dialogs fit (headless Chromium)', function ()
     });
   }
 
+  it('a refused message: the pay node says why in a few red words, the Debug sidebar shows the sentence at once; the next payment takes the status over', async () => {
+    const pay = flows.find((n) => n.type === 'pos-pay' && n.provider === 'paymentsense' && flows.some((i) => i.type === 'inject' && i.name === 'cancel the last payment' && (i.wires as string[][]).flat().includes(n.id)))!;
+    assert.ok(pay, 'the first example\'s pay node, with its "cancel the last payment" button');
+    const inject = (name: string) => flows.find((i) => i.type === 'inject' && i.name === name && (i.wires as string[][]).flat().includes(pay.id))!.id;
+    const errorDebug = flows.find((n) => n.type === 'debug' && n.z === pay.z && n.name === 'error')!;
+    await showTab(String(pay.z));
+    await page.evaluate(() => { RED.sidebar.show('debug'); RED.actions.invoke('core:clear-debug-messages'); });
+    const statusText = async () => String(await page.locator(`g.red-ui-flow-node[id="${pay.id}"] .red-ui-flow-node-status-label`).textContent());
+    await page.waitForFunction((id: string) => /^connected$/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), pay.id, { timeout: 20000 });
+
+    // Nothing has been paid yet, so there is no payment to cancel: the cancel is refused.
+    await page.locator(`g.red-ui-flow-node[id="${inject('cancel the last payment')}"] .red-ui-flow-node-button-button`).click();
+    const shown = page.locator(`.red-ui-debug-msg.red-ui-debug-msg-node-${errorDebug.id.replace(/\./g, '_')}`);
+    await shown.first().waitFor({ state: 'visible', timeout: 10000 });
+    const topic = (await shown.first().locator('.red-ui-debug-msg-topic').innerText()).trim();
+    const sentence = (await shown.first().locator('.red-ui-debug-msg-payload').innerText()).trim();
+    assert.match(topic, /^bad_input : msg\.payload : string\[\d+\]$/, 'the code as the topic, the sentence as a string');
+    assert.match(sentence, /^"msg\.payload\.reference must name the payment this action is for"$/, `read at once, no click to open an object: ${sentence}`);
+    // Node-RED's own line for the error says it plainly too.
+    const all = await page.locator('#red-ui-sidebar-content .red-ui-debug-msg').allInnerTexts();
+    assert.ok(all.every((t) => !/PosError/.test(t)), JSON.stringify(all));
+    await page.waitForFunction((id: string) => /^bad input: nothing sent$/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), pay.id, { timeout: 5000 });
+    const fill = await page.locator(`g.red-ui-flow-node[id="${pay.id}"] .red-ui-flow-node-status`).getAttribute('class');
+    assert.match(String(fill), /\bred-ui-flow-node-status-ring-red\b/, `a red ring: ${fill}`);
+    await page.locator('#red-ui-sidebar').screenshot({ path: '/tmp/pos-demo-error-sidebar.png' });
+    assert.ok(pngSize('/tmp/pos-demo-error-sidebar.png').height > 200);
+
+    // The next payment replaces the error with its own status.
+    await page.locator(`g.red-ui-flow-node[id="${inject('approved: 12.50 GBP')}"] .red-ui-flow-node-button-button`).click();
+    await page.waitForFunction((id: string) => /^approved 12\.50 GBP$/.test(document.querySelector(`g.red-ui-flow-node[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? ''), pay.id, { timeout: 20000 })
+      .catch(async () => { throw new Error(`the pay node still shows "${await statusText()}"`); });
+  });
+
   it('raised no page errors', () => {
     assert.deepEqual(pageErrors, []);
   });
