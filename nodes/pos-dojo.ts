@@ -9,7 +9,8 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
-import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import OWN_DEFAULTS from './defaults/pos-dojo.json';
+import { withDefaults } from './shared/defaults';
 import { wireOption, wireTapFor } from './shared/wire-log-node';
 import { registerCheckEndpoint } from './shared/check-endpoint';
 
@@ -34,14 +35,14 @@ interface DojoConfig {
   wireLog?: boolean | string;
 }
 
-const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-dojo'].heartbeat;
+const DEFAULT_HEARTBEAT_S = OWN_DEFAULTS.heartbeat;
 const MAX_HEARTBEAT_S = 30;
 /** How often the built-in simulator's card machine walks the pay-at-table sequence, so the example shows something. */
 const SIMULATOR_TABLE_WALK_MS = 15_000;
 /** The sandbox accepts these literal ids (dojo.md 8); the simulator accepts any. */
 const SIMULATOR_SOFTWARE_HOUSE = 'softwareHouse1';
 
-const DEFAULT_POLL_S = NODE_DEFAULTS['pos-dojo'].pollInterval;
+const DEFAULT_POLL_S = OWN_DEFAULTS.pollInterval;
 
 export = function (RED: RedApi): void {
   registerCheckEndpoint(RED);

@@ -10,7 +10,8 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse, type Environment } from './shared/config-fields';
-import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import OWN_DEFAULTS from './defaults/pos-modulus.json';
+import { withDefaults } from './shared/defaults';
 import { wireOption, wireTapFor } from './shared/wire-log-node';
 import { registerCheckEndpoint } from './shared/check-endpoint';
 
@@ -34,7 +35,7 @@ interface ModulusConfig {
   wireLog?: boolean | string;
 }
 
-const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-modulus'].heartbeat;
+const DEFAULT_HEARTBEAT_S = OWN_DEFAULTS.heartbeat;
 /** The documented pong timeout; a shorter heartbeat shortens it so a ping is never outlived by its own wait. */
 const PONG_TIMEOUT_S = 10;
 

@@ -11,7 +11,8 @@ import { nodeLogger } from './shared/connection';
 import type { RedApi } from './shared/red';
 import { resolveSecret } from './shared/secrets';
 import { environmentOf, onlyIfTrue, secondsMs, unlessFalse } from './shared/config-fields';
-import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
+import OWN_DEFAULTS from './defaults/pos-paymentsense.json';
+import { withDefaults } from './shared/defaults';
 import { wireOption, wireTapFor } from './shared/wire-log-node';
 import { registerCheckEndpoint } from './shared/check-endpoint';
 
@@ -40,8 +41,8 @@ interface PaymentsenseConfig {
   wireLog?: boolean | string;
 }
 
-const DEFAULT_HEARTBEAT_S = NODE_DEFAULTS['pos-paymentsense'].heartbeat;
-const DEFAULT_PAT_ANSWER_LIMIT_S = NODE_DEFAULTS['pos-paymentsense'].patAnswerLimit;
+const DEFAULT_HEARTBEAT_S = OWN_DEFAULTS.heartbeat;
+const DEFAULT_PAT_ANSWER_LIMIT_S = OWN_DEFAULTS.patAnswerLimit;
 /** The built-in simulator's terminal walks the tables this long after the EPoS connects to /pat, then every 30 s. */
 const SIMULATOR_FIRST_WALK_MS = 10_000;
 const SIMULATOR_WALK_EVERY_MS = 30_000;

@@ -5,116 +5,41 @@
  * node's .html loads it with a <script src>. Every node file loads it, so it must be safe to
  * run more than once: the first copy wins.
  *
- * It holds the ONE table of providers the editor knows and what each can do. Adding a provider
- * means one entry here, plus its config field row and default in each flow node's .html
- * (Node-RED builds the config-node selects from the static template before any editor script
- * could add rows, so those rows stay literal).
+ * The providers and what each can do come from the pack's one provider table,
+ * lib/providers/registry.json: the build writes it into every node file as
+ * window.PosPaymentsProviders (scripts/provider-parts.js), together with
+ * each flow node's config-node fields and rows (Node-RED builds the config-node selects from
+ * the static template before any editor script could add rows). Adding a provider touches
+ * neither this file nor any .html.
  */
 (function () {
   'use strict';
 
   if (window.PosPayments) return;
 
-  /** What each provider can do in this pack; the runtime checks the same capabilities. */
-  var providers = [
-    {
-      name: 'paymentsense',
-      label: 'Paymentsense Connect',
-      configType: 'pos-paymentsense',
-      capabilities: {
-        pay: true, refund: true, cancel: true, signature: true,
-        terminals: true, notifications: true, requests: true,
-        preauth: true, completion: true, release: false, verify: true, reports: true
-      },
-      lacks: {
-        release: 'Connect documents no way to give a pre-auth back; it lapses at the card issuer'
-      },
-      // Pay at table: the terminals' messages a request-in node may answer (the connection's
-      // "Pay at table" box must be ticked). A unit test keeps this list equal to the runtime's.
-      requestMethods: [
-        'tableListRequest', 'tableLockRequest', 'posReceiptRequest', 'finalPOSReceiptRequest',
-        'transactionResponse', 'tableUnlock'
-      ]
-    },
-    {
-      name: 'dojo',
-      label: 'Dojo',
-      configType: 'pos-dojo',
-      capabilities: {
-        pay: true, refund: true, cancel: true, signature: true,
-        terminals: true, notifications: true, requests: true,
-        preauth: true, completion: true, release: true, verify: false, reports: false
-      },
-      lacks: {
-        verify: 'Dojo documents no zero-amount card check',
-        reports: 'Dojo documents no end-of-day or X/Z reports an EPoS can run on a terminal'
-      },
-      // The EPOS Data methods a request-in node may answer (HandleEventV1 goes to notification
-      // nodes instead). A unit test keeps this list equal to the one derived from Dojo's AsyncAPI.
-      requestMethods: [
-        'SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'ExtendOrderLockV1', 'DeleteOrderLockV1',
-        'RecordOrderPaymentByIdV1', 'GetOrderBillByIdV1', 'CreateOrderV1', 'CancelOrderByIdV1',
-        'ListAreasV1', 'SearchTablesV1',
-        'SearchPartiesV1', 'GetPartyByIdV1', 'CreatePartyV1', 'UpdatePartyV1', 'DeletePartyByIdV1',
-        'SearchReservationsV1', 'GetReservationByIdV1', 'CreateReservationV1', 'UpdateReservationV1', 'DeleteReservationByIdV1'
-      ]
-    },
-    {
-      name: 'modulus',
-      label: 'Modulus Labs Terminal Gateway',
-      configType: 'pos-modulus',
-      capabilities: {
-        pay: true, refund: false, cancel: false, signature: false,
-        terminals: true, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false, reports: false
-      },
-      // Shown in a dialog that does not offer the provider, so nobody hunts for it.
-      lacks: {
-        refund: 'the Terminal Gateway documents no refund or void; refund in the Modulus portal',
-        cancel: 'the Terminal Gateway documents no cancel action',
-        preauth: 'the Terminal Gateway documents sales only',
-        requests: 'the gateway sends events only; it asks the EPoS nothing',
-        reports: 'the Terminal Gateway prints no terminal reports (its transaction reporting is a separate REST API)'
-      }
-    },
-    {
-      name: 'sensepass',
-      label: 'SensePass',
-      configType: 'pos-sensepass',
-      capabilities: {
-        pay: true, refund: true, cancel: true, signature: false,
-        terminals: false, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false, reports: false
-      },
-      lacks: {
-        preauth: 'SensePass documents sales and refunds only',
-        terminals: 'SensePass pays on the paired device; it has no terminal list',
-        requests: 'SensePass sends events only; it asks the EPoS nothing',
-        reports: 'SensePass has no terminal to print a report on'
-      }
-    },
-    {
-      name: 'quickpay',
-      label: 'QuickPay',
-      configType: 'pos-quickpay',
-      capabilities: {
-        pay: false, refund: false, cancel: false, signature: false,
-        terminals: false, notifications: true, requests: false,
-        preauth: false, completion: false, release: false, verify: false, reports: false
-      },
-      lacks: {
-        pay: 'QuickPay\'s stream only reports payments; it cannot take one',
-        refund: 'QuickPay\'s stream only reports payments; it cannot refund one',
-        terminals: 'QuickPay\'s stream has no terminals',
-        requests: 'QuickPay\'s stream sends events only',
-        reports: 'QuickPay\'s stream has no terminals'
-      }
+  /**
+   * What each provider can do in this pack (the runtime adapters claim the same capabilities; a
+   * unit test keeps them equal). `lacks` says why, shown in a dialog that does not offer the
+   * provider so nobody hunts for it; `requestMethods` are what a request-in node may answer.
+   */
+  var table;
+  // Read when first needed, not when this file loads: Node-RED runs a node file's <script src>
+  // before its inline scripts, so the table is not there yet.
+  function providers() {
+    if (!table && window.PosPaymentsProviders) {
+      table = window.PosPaymentsProviders.map(function (p) {
+        var entry = { configType: 'pos-' + p.name };
+        Object.keys(p).forEach(function (key) { entry[key] = p[key]; });
+        return entry;
+      });
     }
-  ];
+    return table || [];
+  }
 
   function provider(name) {
-    for (var i = 0; i < providers.length; i++) {
-      if (providers[i].name === name) return providers[i];
+    var all = providers();
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].name === name) return all[i];
     }
     return undefined;
   }
@@ -125,7 +50,7 @@
   }
 
   function providersWith(capability) {
-    return providers.filter(function (p) { return !capability || !!p.capabilities[capability]; });
+    return providers().filter(function (p) { return !capability || !!p.capabilities[capability]; });
   }
 
   /** The form row that holds a provider's config-node field (marked data-pos-provider, or found by id). */
@@ -171,7 +96,7 @@
       var selected = select.val();
       var rows = $('.form-row[data-pos-provider]');
       rows.hide();
-      providers.forEach(function (p) { configRows(p.name).toggle(p.name === selected); });
+      providers().forEach(function (p) { configRows(p.name).toggle(p.name === selected); });
       // Re-check the shown field so the red "required" mark follows the selection.
       $('#node-input-' + selected).trigger('change');
     }
@@ -187,7 +112,7 @@
     var row = select.closest('.form-row');
     row.siblings('.pos-not-offered').remove();
     if (!capability) return;
-    var missing = providers.filter(function (p) { return !p.capabilities[capability]; });
+    var missing = providers().filter(function (p) { return !p.capabilities[capability]; });
     if (!missing.length) return;
     var tip = $('<div class="form-tips pos-not-offered"></div>');
     tip.append($('<span></span>').text(translate(node, 'label.notOffered', 'Not offered here:') + ' '));
@@ -309,7 +234,7 @@
     return refresh;
   }
 
-  window.PosPayments = {
+  var api = {
     environments: ENVIRONMENTS,
     prepareConfigDialog: prepareConfigDialog,
     editing: editing,
@@ -317,7 +242,6 @@
     filled: filled,
     secretMissing: secretMissing,
     configFor: configFor,
-    providers: providers,
     provider: provider,
     supports: supports,
     providersWith: providersWith,
@@ -325,6 +249,8 @@
     kinds: KINDS,
     explainKinds: explainKinds
   };
+  Object.defineProperty(api, 'providers', { get: providers, enumerable: true });
+  window.PosPayments = api;
 })();
 
 /*

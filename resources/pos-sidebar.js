@@ -21,9 +21,12 @@
 
   var TAB = 'pos-payments';
   var POLL_MS = 3000;
-  var PROVIDERS = {
-    paymentsense: 'Paymentsense Connect', dojo: 'Dojo', modulus: 'Modulus Labs', quickpay: 'QuickPay', sensepass: 'SensePass'
-  };
+  // A provider's name as a person reads it, from the pack's one provider table (the build writes
+  // it into the node file, see scripts/provider-parts.js; it runs after this file loads).
+  function providerLabel(name) {
+    var found = (window.PosPaymentsProviders || []).filter(function (p) { return p.name === name; })[0];
+    return (found && (found.shortLabel || found.label)) || name;
+  }
   var STATE_COLOUR = {
     connected: 'green', connecting: 'yellow', reconnecting: 'yellow', standby: 'blue', idle: 'grey', closed: 'grey',
     unauthorized: 'red', displaced: 'red', error: 'red'
@@ -77,9 +80,9 @@
     var card = $('<div class="pos-sidebar-card pos-sidebar-connection"></div>').attr('data-id', c.id);
     var line = $('<div class="pos-sidebar-line"></div>').appendTo(card);
     $('<span class="pos-sidebar-dot"></span>').addClass(colour(STATE_COLOUR, c.state)).appendTo(line);
-    $('<span class="pos-sidebar-grow pos-sidebar-name"></span>').text(c.name || PROVIDERS[c.provider] || c.provider).appendTo(line);
+    $('<span class="pos-sidebar-grow pos-sidebar-name"></span>').text(c.name || providerLabel(c.provider)).appendTo(line);
     badge(c.state, colour(STATE_COLOUR, c.state)).addClass('pos-sidebar-state').appendTo(line);
-    $('<div class="pos-sidebar-meta"></div>').text((PROVIDERS[c.provider] || c.provider) + (c.environment ? ' \u00b7 ' + c.environment : '')).appendTo(card);
+    $('<div class="pos-sidebar-meta"></div>').text(providerLabel(c.provider) + (c.environment ? ' \u00b7 ' + c.environment : '')).appendTo(card);
     if (c.reason) $('<div class="pos-sidebar-note"></div>').text(c.reason).appendTo(card);
     if (c.problem) $('<div class="pos-sidebar-problem"></div>').text(c.problem).appendTo(card);
     if (c.terminals) {
@@ -118,7 +121,7 @@
       if (p.message) $('<div class="pos-sidebar-note"></div>').text(p.message).appendTo(card);
       var button = $('<button type="button" class="red-ui-button red-ui-button-small pos-sidebar-ask"></button>')
         .append('<i class="fa fa-refresh"></i> ').append($('<span></span>').text('Ask again'))
-        .attr('title', 'Ask ' + (PROVIDERS[p.provider] || p.provider) + ' what became of this payment. Nothing is charged again.')
+        .attr('title', 'Ask ' + providerLabel(p.provider) + ' what became of this payment. Nothing is charged again.')
         .on('click', function () { askAgain(p, $(this)); })
         .appendTo(card);
       // A read-only editor user sees the payment but may not ask (the runtime refuses it too).

@@ -6,6 +6,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const parts = require('./provider-parts');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'dist');
@@ -47,11 +48,19 @@ for (const file of fs.readdirSync(nodesOut).filter((f) => f.endsWith('.html'))) 
   // Each node's defaults are one table, nodes/defaults/<type>.json, that the runtime reads too
   // (nodes/shared/defaults.ts): the editor gets the same values in place of
   // `/* defaults: <type> */ {}`, so the two can never differ.
+  // A flow node's table gains one empty config reference per provider it offers.
   const filled = placed.replace(/\/\* defaults: ([a-z-]+) \*\/ \{\}/g, (_, type) => {
     const table = path.join(root, 'nodes', 'defaults', `${type}.json`);
     if (!fs.existsSync(table)) throw new Error(`${file}: no nodes/defaults/${type}.json for its defaults`);
-    return JSON.stringify(JSON.parse(fs.readFileSync(table, 'utf8')));
-  });
+    const own = JSON.parse(fs.readFileSync(table, 'utf8'));
+    return JSON.stringify(parts.registry.flowNodes[type] ? { ...own, ...parts.providerDefaults(type) } : own);
+  })
+    // Everything else that names providers comes from lib/providers/registry.json (see
+    // scripts/provider-parts.js): a flow node's config fields and rows, and the table the
+    // editor scripts read, beside the first of them.
+    .replace(/^([ \t]*)\/\* provider fields \*\/\n/gm, (_, indent) => parts.providerFields(file.replace(/\.html$/, ''), indent))
+    .replace(/^([ \t]*)<!-- provider rows -->\n/gm, (_, indent) => parts.providerRows(file.replace(/\.html$/, ''), indent))
+    .replace(/^<script src="resources\/node-red-contrib-pos-payments\/[a-z-]+\.js"><\/script>\n/m, (tag) => parts.tableScript() + tag);
   if (filled !== html) fs.writeFileSync(target, filled);
 }
 

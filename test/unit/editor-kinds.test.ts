@@ -2,19 +2,16 @@
 // its list of kinds is the runtime's, and every kind a paying provider lacks has a reason.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
 import { PAYMENT_KINDS } from '../../lib/core/types';
+import { editorWindow } from '../support/editor-window';
 
 interface EditorProvider { name: string; capabilities: Record<string, boolean>; lacks?: Record<string, string> }
 interface Editor { providers: EditorProvider[]; kinds: string[]; explainKinds: unknown }
 
 function editor(): Editor {
-  const code = fs.readFileSync(path.join(__dirname, '../../../resources/pos-editor.js'), 'utf8');
-  const window: { PosPayments?: Editor } = {};
-  vm.runInNewContext(code, { window });
+  const window = editorWindow<Editor>();
   assert.ok(window.PosPayments);
+  assert.ok(window.PosPayments.providers.length >= 5, 'the editor knows the providers');
   return { ...JSON.parse(JSON.stringify({ providers: window.PosPayments.providers, kinds: window.PosPayments.kinds })), explainKinds: window.PosPayments.explainKinds };
 }
 

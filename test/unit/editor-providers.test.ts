@@ -1,10 +1,10 @@
-// The editor's provider table (resources/pos-editor.js) is plain browser JavaScript, so it
-// cannot import the library; this keeps the two from drifting apart.
+// The provider table (lib/providers/registry.json) reaches the editor as plain data the build
+// writes into every node file; the runtime adapters claim their capabilities in code. This keeps
+// the two from drifting apart, and checks the editor (resources/pos-editor.js) reads the table.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import { DOJO_METHODS } from '../../lib/providers/dojo/schemas';
 import { DojoProvider } from '../../lib/providers/dojo/client';
 import { ModulusProvider } from '../../lib/providers/modulus/client';
@@ -13,19 +13,19 @@ import { PAT_METHODS } from '../../lib/providers/paymentsense/pat-wire';
 import { QuickPayProvider } from '../../lib/providers/quickpay/client';
 import { simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassProvider } from '../../lib/providers/sensepass/client';
+import registry from '../../lib/providers/registry.json';
+import { editorWindow } from '../support/editor-window';
 
 interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean>; requestMethods?: string[]; lacks?: Record<string, string> }
 
 function editorProviders(): EditorProvider[] {
-  const code = fs.readFileSync(path.join(__dirname, '../../../resources/pos-editor.js'), 'utf8');
-  const window: { PosPayments?: { providers: EditorProvider[] } } = {};
-  vm.runInNewContext(code, { window });
+  const window = editorWindow<{ providers: EditorProvider[] }>();
   assert.ok(window.PosPayments, 'pos-editor.js defines window.PosPayments');
   // Objects from another realm: compare them as plain data.
   return JSON.parse(JSON.stringify(window.PosPayments.providers));
 }
 
-describe('editor provider table (resources/pos-editor.js)', () => {
+describe('provider table (lib/providers/registry.json) in the editor (resources/pos-editor.js)', () => {
   const providers = editorProviders();
   const byName = new Map(providers.map((p) => [p.name, p]));
 
@@ -59,6 +59,11 @@ describe('editor provider table (resources/pos-editor.js)', () => {
         assert.ok(p.lacks?.[capability] && p.lacks[capability].length > 10, `${p.name} explains the missing ${capability}`);
       }
     }
+  });
+
+  it('the editor offers exactly the table\'s providers, in its order, each with its config node type', () => {
+    assert.deepEqual(providers.map((p) => p.name), registry.providers.map((p) => p.name));
+    for (const p of providers) assert.equal(p.configType, `pos-${p.name}`);
   });
 
   it('names a config node type that package.json registers, for every provider', () => {
