@@ -1,20 +1,15 @@
-// The five provider checks by name, for the CLI and the admin endpoint.
+// The provider checks by name, for the CLI and the admin endpoint: one per provider of the
+// table (lib/providers/registry.json), in lib/check/<name>.ts exporting `<name>Check`.
 
+import { PROVIDER_NAMES } from '../providers/registry';
 import type { ProviderCheck } from './types';
 
-const CHECKS: Record<string, () => ProviderCheck> = {
-  paymentsense: () => (require('./paymentsense') as typeof import('./paymentsense')).paymentsenseCheck,
-  dojo: () => (require('./dojo') as typeof import('./dojo')).dojoCheck,
-  modulus: () => (require('./modulus') as typeof import('./modulus')).modulusCheck,
-  quickpay: () => (require('./quickpay') as typeof import('./quickpay')).quickpayCheck,
-  sensepass: () => (require('./sensepass') as typeof import('./sensepass')).sensepassCheck,
-};
-
-export const CHECK_PROVIDERS = Object.keys(CHECKS);
+export const CHECK_PROVIDERS: readonly string[] = PROVIDER_NAMES;
 
 /** Loaded on demand: a check of one provider does not load the others' clients (Socket.IO, pusher-js). */
 export function checkFor(provider: string): ProviderCheck | undefined {
-  return Object.prototype.hasOwnProperty.call(CHECKS, provider) ? CHECKS[provider]!() : undefined;
+  if (!PROVIDER_NAMES.includes(provider)) return undefined;
+  return (require(`./${provider}`) as Record<string, ProviderCheck>)[`${provider}Check`];
 }
 
 /** POS_<PROVIDER>_<CREDENTIAL> in upper snake case: token -> POS_PAYMENTSENSE_TOKEN, apiKey -> POS_DOJO_API_KEY. */

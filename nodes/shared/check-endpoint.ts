@@ -6,6 +6,7 @@
 
 import type { CheckInput, CheckReport } from '../../lib/check';
 import { makeRedactor } from '../../lib/core/redact';
+import { providerOfConfigType } from '../../lib/providers/registry';
 import { WireLog } from '../../lib/core/wire-log';
 import type { ConfigNode } from './config-node';
 import { environmentOf, onlyIfTrue, unlessFalse } from './config-fields';
@@ -22,14 +23,6 @@ interface AdminRed extends RedApi {
 
 interface Req { params: Record<string, string>; body?: unknown }
 interface Res { status(code: number): Res; json(body: unknown): void }
-
-const PROVIDER_OF: Record<string, string> = {
-  'pos-paymentsense': 'paymentsense',
-  'pos-dojo': 'dojo',
-  'pos-modulus': 'modulus',
-  'pos-quickpay': 'quickpay',
-  'pos-sensepass': 'sensepass',
-};
 
 /**
  * Providers that allow one connection per account, with the credential that names the account:
@@ -56,7 +49,7 @@ export function registerCheckEndpoint(RED: RedApi): void {
 }
 
 async function handle(RED: AdminRed, req: Req, res: Res): Promise<void> {
-  const provider = PROVIDER_OF[req.params.type ?? ''];
+  const provider = providerOfConfigType(req.params.type ?? '');
   if (!provider) {
     res.status(404).json({ error: `no connection check for "${String(req.params.type).slice(0, 40)}"` });
     return;

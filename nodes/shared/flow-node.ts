@@ -3,13 +3,12 @@
 
 import { PosError } from '../../lib/core/errors';
 import type { Capability } from '../../lib/core/provider';
-import type { ConnectionState, ProviderName } from '../../lib/core/types';
+import type { ConnectionState } from '../../lib/core/types';
+import { PROVIDER_NAMES } from '../../lib/providers/registry';
 import type { ProviderConnection } from './connection';
 import type { Node, NodeStatus, RedApi } from './red';
 import { connectionStatus, textStatus } from './status';
 import { StatusThrottle, type StatusSource } from './status-throttle';
-
-export const PROVIDERS: readonly ProviderName[] = ['paymentsense', 'dojo', 'modulus', 'quickpay', 'sensepass'];
 
 export interface FlowNodeConfig {
   name?: string;
@@ -54,7 +53,7 @@ export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, ca
   const statuses = new StatusThrottle((s: NodeStatus) => node.status(s));
 
   const problem = (): PosError | undefined => {
-    if (!PROVIDERS.includes(provider as ProviderName)) return new PosError('bad_input', `unknown provider "${provider}"`);
+    if (!PROVIDER_NAMES.includes(provider)) return new PosError('bad_input', `unknown provider "${provider}"`);
     if (configNode?.configError) return new PosError('bad_input', `the ${provider} connection is misconfigured: ${configNode.configError}`);
     if (!connection) return new PosError('bad_input', `no ${provider} connection is selected on this node (or it is not deployed)`);
     if (!connection.provider.capabilities[capability]) {

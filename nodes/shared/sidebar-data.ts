@@ -8,14 +8,11 @@ import type { JournalEntry } from '../../lib/core/journal';
 import { formatMinor } from '../../lib/core/money';
 import { makeRedactor, type Redactor } from '../../lib/core/redact';
 import type { Terminal } from '../../lib/core/types';
+import { providerOfConfigType } from '../../lib/providers/registry';
 import type { ConfigNode } from './config-node';
 import type { ProviderConnection } from './connection';
 import type { RedApi } from './red';
 import { resolveSecret } from './secrets';
-
-export const PROVIDER_TYPES: Readonly<Record<string, string>> = {
-  'pos-paymentsense': 'paymentsense', 'pos-dojo': 'dojo', 'pos-modulus': 'modulus', 'pos-quickpay': 'quickpay', 'pos-sensepass': 'sensepass',
-};
 
 /** How many payments the sidebar lists. */
 export const SIDEBAR_PAYMENTS = 50;
@@ -78,7 +75,7 @@ interface FlowConfig { id: string; type: string; name?: unknown; environment?: u
 export function deployedConnections(RED: RedApi & { nodes: { eachNode(cb: (n: FlowConfig) => void): void } }): DeployedConnection[] {
   const out: DeployedConnection[] = [];
   RED.nodes.eachNode((n) => {
-    const provider = PROVIDER_TYPES[n.type];
+    const provider = providerOfConfigType(n.type);
     if (!provider) return;
     out.push({
       id: n.id, type: n.type, provider,
