@@ -61,8 +61,8 @@ export interface CheckTarget {
   /** When a connected state is ready to judge (QuickPay: once every channel's auth has an answer). */
   ready?: (state: ConnectionState) => boolean;
   /**
-   * Tried once when the handshake failed, to find a setting that works (SensePass: the other
-   * Socket.IO client). Whatever it reports goes into the facts; the step still fails.
+   * Tried once when the handshake failed, to find a setting that works (another version of the
+   * provider's client library, say). Whatever it reports goes into the facts; the step still fails.
    */
   afterHandshakeFailed?: (report: FactSink) => Promise<void>;
   /** Provider facts beyond the common steps, checked without moving money. */

@@ -1,4 +1,4 @@
-// JSON over HTTP(S) for providers' REST APIs (Dojo; SensePass next), on node:http / node:https rather than the global
+// JSON over HTTP(S) for providers' REST APIs, on node:http / node:https rather than the global
 // fetch: fetch cannot turn certificate verification off for one request without undici's
 // Agent, and undici is not a dependency of this pack. Every request is bounded in time and in
 // the size of the answer, so a stuck or hostile server can neither hang a payment nor fill

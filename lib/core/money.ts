@@ -70,8 +70,8 @@ function digitsOf(minor: number, exp: number): string {
 }
 
 /**
- * For providers whose wire takes major units as a decimal text (Modulus "99.99", SensePass
- * "12.50"): 1234 KWD -> "1.234", 5 GBP -> "0.05", 1 JPY -> "1". Exact: digits, never floats.
+ * For providers whose wire takes major units as a decimal text (9999 GBP minor units
+ * sent as "99.99"): 1234 KWD -> "1.234", 5 GBP -> "0.05", 1 JPY -> "1". Exact: digits, never floats.
  */
 export function minorToDecimal(minor: number, currency: string): string {
   if (!Number.isSafeInteger(minor) || minor < 0) throw new PosError('bad_input', `amount must be a whole number of minor units, got ${minor}`);

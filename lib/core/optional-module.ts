@@ -1,5 +1,5 @@
 // Packages the pack can use but does not install for everyone, because only some setups need
-// them (the Socket.IO 2 client for a SensePass server still on Socket.IO 2). When one is
+// them (the Socket.IO 2 client for a provider server still on Socket.IO 2). When one is
 // missing, the person sees what to install and where, never a stack trace.
 
 /** The module is not installed; `message` says what to run. */
