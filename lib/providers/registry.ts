@@ -16,6 +16,11 @@ export interface ProviderEntry {
   readonly capabilities: Capabilities;
   /** Why a capability is missing, in words a person can act on. */
   readonly lacks?: Readonly<Partial<Record<Capability, string>>>;
+  /**
+   * For a provider that allows one connection per account: the credential that names the
+   * account (a second connection with the same one would displace a running flow's).
+   */
+  readonly singleConnection?: string;
   /** The methods a request-in node may answer. */
   readonly requestMethods?: readonly string[];
 }
@@ -31,6 +36,10 @@ export const PROVIDER_NAMES: readonly string[] = PROVIDER_TABLE.map((p) => p.nam
 export function providerOfConfigType(type: string): string | undefined {
   const name = type.startsWith('pos-') ? type.slice(4) : '';
   return PROVIDER_NAMES.includes(name) ? name : undefined;
+}
+
+export function providerEntry(name: string): ProviderEntry | undefined {
+  return PROVIDER_TABLE.find((p) => p.name === name);
 }
 
 /** A flow node's config references, one per provider it offers, each empty until one is chosen. */

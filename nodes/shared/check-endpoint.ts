@@ -6,7 +6,7 @@
 
 import type { CheckInput, CheckReport } from '../../lib/check';
 import { makeRedactor } from '../../lib/core/redact';
-import { providerOfConfigType } from '../../lib/providers/registry';
+import { providerEntry, providerOfConfigType } from '../../lib/providers/registry';
 import { WireLog } from '../../lib/core/wire-log';
 import type { ConfigNode } from './config-node';
 import { environmentOf, onlyIfTrue, unlessFalse } from './config-fields';
@@ -23,12 +23,6 @@ interface AdminRed extends RedApi {
 
 interface Req { params: Record<string, string>; body?: unknown }
 interface Res { status(code: number): Res; json(body: unknown): void }
-
-/**
- * Providers that allow one connection per account, with the credential that names the account:
- * a second connection with the same one would displace a running flow's.
- */
-const SINGLE_CONNECTION: Record<string, string> = { modulus: 'apiKey', dojo: 'apiKey' };
 
 /** What the editor shows for a password it has and did not change. */
 const UNCHANGED = '__PWRD__';
@@ -85,7 +79,9 @@ async function handle(RED: AdminRed, req: Req, res: Res): Promise<void> {
     secrets = Object.values(input.secrets).filter((s): s is string => !!s);
     const live = deployed?.connection?.provider;
     let report: CheckReport;
-    const accountKey = SINGLE_CONNECTION[provider];
+    // One connection per account: checking the account a deployed connection holds reads that
+    // connection's state rather than opening a second one that would displace it.
+    const accountKey = providerEntry(provider)?.singleConnection;
     const sameAccount = accountKey !== undefined && deployed !== null && input.secrets[accountKey] === resolveSecret(RED, deployed, saved[accountKey]);
     if (sameAccount && live && (live.state.name === 'connected' || live.state.name === 'standby')) {
       report = await reportFromLive(provider, live);
