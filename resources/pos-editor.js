@@ -227,6 +227,8 @@
       if (more) more(env);
     }
 
+    // Info boxes as wide as the rows (the shared style below may lose to the config tray's own rule).
+    environment.closest('form').find('.form-tips').css('max-width', 'none');
     environment.on('change', refresh);
     verifyTls.on('change', refresh);
     (inputs || []).forEach(function (input) { $(input).on('keyup change', refresh); });

@@ -131,16 +131,19 @@ describe('demo: tabs, statuses and dialogs fit (headless Chromium)', function ()
         if (shown(el) && el.scrollWidth > el.clientWidth + 1) cut.push(`label "${el.textContent.trim()}" is cut (${el.scrollWidth} > ${el.clientWidth})`);
       }
       // Info boxes: as wide as the widest field of the rows around them.
-      const rowRight = Math.max(...[...form.querySelectorAll('.form-row')].filter(shown)
-        .flatMap((row: any) => [...row.querySelectorAll('input[type="text"], input[type="password"], select, .red-ui-typedInput-container')].filter(shown))
-        .map((el: any) => el.getBoundingClientRect().right));
+      const fields = [...form.querySelectorAll('.form-row')].filter(shown)
+        .flatMap((row: any) => [...row.querySelectorAll('input[type="text"], input[type="password"], select, .red-ui-typedInput-container')].filter(shown));
+      const rowRight = Math.max(...fields.map((el: any) => el.getBoundingClientRect().right));
+      // Named in a failure: the field that reaches furthest right.
+      const widest: any = fields.find((el: any) => el.getBoundingClientRect().right === rowRight);
+      const widestName = widest ? (widest.id || widest.className || widest.tagName) : '';
       const formLeft = Math.min(...[...form.querySelectorAll('.form-row > label')].filter(shown).map((el: any) => el.getBoundingClientRect().left));
       const narrowTips: string[] = [];
       for (const tip of form.querySelectorAll('.form-tips')) {
         if (!shown(tip)) continue;
         const r = tip.getBoundingClientRect();
         if (r.right < rowRight - 2 || r.left > formLeft + 2) {
-          narrowTips.push(`"${tip.textContent.trim().slice(0, 40)}…" spans ${Math.round(r.left)}-${Math.round(r.right)}, the rows ${Math.round(formLeft)}-${Math.round(rowRight)}`);
+          narrowTips.push(`"${tip.textContent.trim().slice(0, 40)}…" spans ${Math.round(r.left)}-${Math.round(r.right)}, the rows ${Math.round(formLeft)}-${Math.round(rowRight)} (${widestName})`);
         }
       }
       const rawKeys: string[] = [];

@@ -2,17 +2,14 @@
 // one and the same list.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
+import { editorWindow } from '../support/editor-window';
 import { forEachProvider, helper, type Conformance } from './fixture';
 
 interface EditorProvider { name: string; configType: string; capabilities: Record<string, boolean> }
 
+/** The table the editor offers, as a browser gets it: the one the build writes into every node file. */
 function editorProviders(): EditorProvider[] {
-  const code = fs.readFileSync(path.join(__dirname, '../../../resources/pos-editor.js'), 'utf8');
-  const window: { PosPayments?: { providers: EditorProvider[] } } = {};
-  vm.runInNewContext(code, { window });
+  const window = editorWindow<{ providers: EditorProvider[] }>();
   assert.ok(window.PosPayments, 'pos-editor.js defines window.PosPayments');
   // Objects from another realm: compare them as plain data.
   return JSON.parse(JSON.stringify(window.PosPayments.providers));
@@ -25,7 +22,7 @@ forEachProvider('capabilities', (c: Conformance) => {
     assert.equal(adapter.name, c.entry.provider);
     assert.deepEqual({ ...adapter.capabilities }, c.entry.capabilities);
     const editor = editorProviders().find((p) => p.name === c.entry.provider);
-    assert.ok(editor, `resources/pos-editor.js lists ${c.entry.provider}`);
+    assert.ok(editor, `the editor's provider table lists ${c.entry.provider}`);
     assert.equal(editor.configType, c.entry.configType);
     assert.deepEqual(editor.capabilities, c.entry.capabilities);
     assert.equal(helper.getNode('cfg').type, c.entry.configType);
