@@ -7,9 +7,8 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { httpPayFlow } from '../support/http-pay-flow';
+import { httpPayFlow, startNodeReds } from '../support/http-pay-flow';
 import { needsTool } from '../support/needs-tool';
 import { NodeRedProcess } from '../support/node-red-process';
 import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
@@ -44,14 +43,9 @@ describe('journal: two Node-RED instances on one PostgreSQL', function () {
     db = await startPostgres();
     sim = new PaymentsenseSimulator({ stepDelayMs: 20, pingIntervalMs: 60000, terminals: TERMINALS.map((tid) => ({ tid, currency: 'GBP' })) });
     const { url } = await sim.start();
-    for (let i = 0; i < 2; i++) {
-      const red = new NodeRedProcess([]);
-      const events = path.join(red.userDir, 'recovered.jsonl');
-      eventFiles.push(events);
-      await red.start();
-      const res = await red.api('/flows', { method: 'POST', body: JSON.stringify(flows(url, db.url, events)), headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' } });
-      assert.equal(res.status, 204, await res.text());
+    for (const { red, events } of await startNodeReds(2, (events) => flows(url, db!.url, events))) {
       reds.push(red);
+      eventFiles.push(events);
     }
     console.log(`      seed ${seed} (POS_SHARED_SEED=${seed} replays this run)`);
   });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool as PgPool } from 'pg';
 import { ModulusSimulator } from '../../lib/simulators/modulus';
-import { httpPayFlow } from '../support/http-pay-flow';
+import { httpPayFlow, startNodeReds } from '../support/http-pay-flow';
 import { needsTool } from '../support/needs-tool';
 import { NodeRedProcess } from '../support/node-red-process';
 import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
@@ -51,14 +51,9 @@ describe('journal: one Modulus connection held by one of two Node-RED instances 
     pool.on('error', () => {});
     sim = new ModulusSimulator({ stepDelayMs: 120, graceMs: 3000, terminals: TERMINALS.map((deviceId) => ({ deviceId, name: deviceId })) });
     const { url } = await sim.start();
-    for (let i = 0; i < 2; i++) {
-      const red = new NodeRedProcess([]);
-      const events = path.join(red.userDir, 'recovered.jsonl');
-      eventFiles.push(events);
-      await red.start();
-      const res = await red.api('/flows', { method: 'POST', body: JSON.stringify(flows(url, db.url, events)), headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' } });
-      assert.equal(res.status, 204, await res.text());
+    for (const { red, events } of await startNodeReds(2, (events) => flows(url, db!.url, events))) {
       reds.push(red);
+      eventFiles.push(events);
     }
     console.log(`      seed ${seed} (POS_LEASE_SEED=${seed} replays this run)`);
   });

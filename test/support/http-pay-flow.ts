@@ -2,6 +2,9 @@
 // answered 500 through a Catch), and every payment_recovered appended to a file, since it is
 // sent as soon as a restarted Node-RED connects, before a test could subscribe to debug messages.
 
+import path from 'node:path';
+import { NodeRedProcess } from './node-red-process';
+
 /** The provider connection each test's simulator answers as (a custom URL, the simulator's own credentials). */
 const CONNECTIONS = {
   paymentsense: { type: 'pos-paymentsense', softwareHouseId: 'SH01', installerId: 'IN01', credentials: { token: 'simulator-token' } },
@@ -31,4 +34,22 @@ export function httpPayFlow(prefix: string, simUrl: string, eventsFile: string, 
     { id: id('notif'), type: 'pos-notification-in', z, provider, [provider]: id('cfg'), events: 'payment_recovered', wires: [[id('events')]] },
     { id: id('events'), type: 'file', z, filename: eventsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
   ];
+}
+
+/**
+ * Two real Node-RED processes (test/support/node-red-process.ts), each deployed with
+ * `flows(eventsFile)` where eventsFile is where its payment_recovered events are appended.
+ * Returns them with their event files, in the same order.
+ */
+export async function startNodeReds(count: number, flows: (eventsFile: string) => object[]): Promise<Array<{ red: NodeRedProcess; events: string }>> {
+  const started: Array<{ red: NodeRedProcess; events: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const red = new NodeRedProcess([]);
+    const events = path.join(red.userDir, 'recovered.jsonl');
+    started.push({ red, events });
+    await red.start();
+    const res = await red.api('/flows', { method: 'POST', body: JSON.stringify(flows(events)), headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' } });
+    if (res.status !== 204) throw new Error(`deploying to Node-RED ${i + 1}: ${res.status} ${await res.text()}`);
+  }
+  return started;
 }
