@@ -13,7 +13,8 @@
 // Each payment has a unique reference and an approving amount; up to `inflight` are
 // outstanding per contender. In instant mode the simulator occupies and frees the terminal
 // inside one request (transactions.ts: runInstant), so a terminal is never seen busy; the
-// payments still alternate over the two default GBP terminals that approve (…SIP0, …SCD0).
+// payments go round 64 approving GBP terminals (…SIP0, …SCD0 alternating), one per payment in
+// flight, since pos-pay itself queues a second payment for a terminal that is still busy.
 // Rate = payments / (last result - first send), summed over interleaved slices (A B B A).
 
 import WebSocket from 'ws';
@@ -64,7 +65,12 @@ export interface PayResult {
 
 type Contender = 'posPay' | 'functionNode';
 
-const TERMINALS = ['VCM00001SIP0', 'VCM00002SCD0'];
+/**
+ * One terminal per payment in flight (chip & PIN and contactless alternating, as the sandbox's
+ * approving terminals): pos-pay queues a second payment for a terminal that is busy, as a real
+ * terminal takes one at a time, so two terminals would measure that queue, not the pack.
+ */
+const TERMINALS = Array.from({ length: 64 }, (_, i) => `VCM${String(10001 + i).slice(1)}${i % 2 ? 'SCD0' : 'SIP0'}`);
 
 /** The raw client the function node uses: one socket, a Map of pending ids, no validation. */
 class RawSaleClient {
@@ -144,7 +150,7 @@ export function main(): Promise<PayResult> {
 
 export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
   const cfg = loadConfig().pay;
-  const sim = await startServer('simulator', { stepDelayMs: 0, pingIntervalMs: 600_000 });
+  const sim = await startServer('simulator', { stepDelayMs: 0, pingIntervalMs: 600_000, terminals: TERMINALS });
   const raw = await RawSaleClient.connect(pacUrl(sim.url, BENCH_TOKEN));
 
   const waiting = new Map<string, () => void>();

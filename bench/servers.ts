@@ -3,7 +3,7 @@
 //   rpc        a plain `ws` JSON-RPC server answering `terminalDetails` with a terminal object.
 //              It does exactly the same work for every client: JSON.parse the request,
 //              JSON.stringify the response, one send.
-//   simulator  the pack's PaymentsenseSimulator (options from argv: stepDelayMs, pingIntervalMs).
+//   simulator  the pack's PaymentsenseSimulator (options from argv: stepDelayMs, pingIntervalMs, terminals).
 //   dojo       the pack's DojoSimulator, and the driver of measurement 5 (bench/dojo-requests.ts):
 //              Dojo calls the EPOS, so the requests are sent from here, in this process, and
 //              their timing and checks are kept here too (ask 'drive' with { total, inflight,
@@ -66,11 +66,12 @@ async function startRpc(): Promise<{ url: string; ask: Ask; stop: Stop }> {
   };
 }
 
-async function startSimulator(opts: { stepDelayMs?: number; pingIntervalMs?: number }): Promise<{ url: string; ask: Ask; stop: Stop }> {
+async function startSimulator(opts: { stepDelayMs?: number; pingIntervalMs?: number; terminals?: string[] }): Promise<{ url: string; ask: Ask; stop: Stop }> {
   const sim = new PaymentsenseSimulator({
     token: BENCH_TOKEN,
     stepDelayMs: opts.stepDelayMs ?? 0,
     pingIntervalMs: opts.pingIntervalMs ?? 600_000,
+    ...(opts.terminals ? { terminals: opts.terminals.map((tid) => ({ tid, currency: 'GBP' })) } : {}),
   });
   const { url } = await sim.start();
   return {
