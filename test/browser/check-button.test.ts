@@ -3,15 +3,13 @@
 // dialog with missing fields is told which. One Node-RED and one browser for the file.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { needsTool } from '../support/needs-tool';
+import type { Browser, Page } from 'playwright-core';
+import { needsChromium, openEditorPage } from '../support/editor-page';
 import { QuickStart } from '../support/quick-start';
 
 declare const RED: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 describe('editor: Test connection (headless Chromium)', function () {
   this.timeout(120000);
@@ -22,22 +20,13 @@ describe('editor: Test connection (headless Chromium)', function () {
   let configId = '';
 
   before(async function () {
-    needsTool(this, {
-      name: 'Chromium',
-      missing: fs.existsSync(CHROMIUM) ? undefined : `no executable at ${CHROMIUM}; CHROMIUM_PATH names another`,
-      install: 'apt-get install chromium',
-    });
+    needsChromium(this);
     await app.start();
     const flows = (await (await app.api('/flows')).json()) as Array<{ id: string; type: string; environment?: string }>;
     const cfg = flows.find((n) => n.type === 'pos-paymentsense' && n.environment === 'simulator');
     assert.ok(cfg, 'the examples have a simulator Paymentsense connection');
     configId = cfg.id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (err) => { pageErrors.push(err.message); });
-    await page.route((url) => !/^(127\.0\.0\.1|localhost)$/.test(url.hostname) && url.protocol !== 'data:', (route) => route.abort());
-    await page.goto(`http://127.0.0.1:${app.port}/`, { waitUntil: 'domcontentloaded', timeout: 30000 });
+    ({ browser, page } = await openEditorPage(`http://127.0.0.1:${app.port}/`, (err) => { pageErrors.push(err.message); }));
     await page.waitForFunction(() => !!(window.RED && RED.nodes && RED.nodes.node && RED.nodes.filterNodes({ type: 'pos-pay' }).length > 0), null, { timeout: 30000 });
     if (await page.evaluate(() => RED.settings.telemetryEnabled === undefined)) {
       const noThanks = page.getByRole('button', { name: 'No, do not enable notifications' });

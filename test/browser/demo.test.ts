@@ -8,16 +8,15 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { MAX_TEXT } from '../../nodes/shared/status';
-import { needsTool } from '../support/needs-tool';
+import { needsChromium, openEditorPage } from '../support/editor-page';
 import { QuickStart } from '../support/quick-start';
 
 declare const RED: any;
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** An untranslated catalog key as a person would see it: `pos-dojo.label.name`, `pos.status.connected`. */
 const RAW_KEY = /^pos\.[a-zA-Z]+\.|\bpos-[a-z-]+\.[a-zA-Z]+\.[a-zA-Z]/;
 /** A status of the longest length the pack shows (status.ts cuts at MAX_TEXT), in ordinary words. */
@@ -46,24 +45,10 @@ describe('demo: tabs, statuses and dialogs fit (headless Chromium)', function ()
   const pageErrors: string[] = [];
 
   before(async function () {
-    needsTool(this, {
-      name: 'Chromium',
-      missing: fs.existsSync(CHROMIUM) ? undefined : `no executable at ${CHROMIUM}; CHROMIUM_PATH names another`,
-      install: 'apt-get install chromium',
-    });
+    needsChromium(this);
     await app.start();
     flows = (await (await app.api('/flows')).json()) as FlowNode[];
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-    // Keep the editor on loopback (it asks the internet for the Flow Library catalogue).
-    await page.route((url) => !/^(127\.0\.0\.1|localhost)$/.test(url.hostname) && url.protocol !== 'data:', (route) => route.abort());
-    await page.goto(`http://127.0.0.1:${app.port}/`, { waitUntil: 'domcontentloaded', timeout: 30000 });
+    ({ browser, page } = await openEditorPage(`http://127.0.0.1:${app.port}/`, (err) => { pageErrors.push(`${err.name}: ${err.message}`); }));
     await page.waitForFunction(() => !!(window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'pos-pay' }).length > 0
       && document.querySelector('.red-ui-palette-node[data-palette-type="pos-pay"]')), null, { timeout: 30000 });
   });

@@ -7,9 +7,8 @@
 // dialogs, and the counter example. One Node-RED and one browser for the file.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { needsTool } from '../support/needs-tool';
+import type { Browser, Page } from 'playwright-core';
+import { needsChromium, openEditorPage } from '../support/editor-page';
 import { QuickStart } from '../support/quick-start';
 
 // The callbacks given to page.evaluate / waitForFunction run in the browser; the test project
@@ -18,7 +17,6 @@ declare const RED: any;
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = {
   pay: '/tmp/pos-pay-dialog.png', config: '/tmp/pos-config-dialog.png', debug: '/tmp/pos-debug-sidebar.png',
   table: '/tmp/pos-dojo-table-tab.png', requestIn: '/tmp/pos-request-in-dialog.png', dojoConfig: '/tmp/pos-dojo-config-dialog.png', dojoDebug: '/tmp/pos-dojo-debug-sidebar.png',
@@ -60,11 +58,7 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
   before(async function () {
     // Without a browser this file cannot say anything: pending with the reason outside CI, a
     // failure in CI.
-    needsTool(this, {
-      name: 'Chromium',
-      missing: fs.existsSync(CHROMIUM) ? undefined : `no executable at ${CHROMIUM}; CHROMIUM_PATH names another`,
-      install: 'apt-get install chromium',
-    });
+    needsChromium(this);
 
     await app.start();
 
@@ -100,23 +94,13 @@ describe('editor: the pack in the Node-RED editor (headless Chromium)', function
     assert.ok(dojoResult, 'a debug node on the Dojo pay node\'s result output');
     dojoResultId = dojoResult.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}\n${err.stack ?? ''}`); });
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const where = msg.location()?.url ?? '';
-      if (/pos-/.test(msg.text()) || /pos-/.test(where)) ourConsoleErrors.push(`${msg.text()} (${where})`);
-    });
-    // The editor asks the internet for the Flow Library catalogue; keep the test on loopback.
-    await page.route((url) => !/^(127\.0\.0\.1|localhost)$/.test(url.hostname) && url.protocol !== 'data:', (route) => route.abort());
-
-    await page.goto(editorUrl(), { waitUntil: 'domcontentloaded', timeout: 30000 });
+    ({ browser, page } = await openEditorPage(editorUrl(), (err) => { pageErrors.push(`${err.name}: ${err.message}\n${err.stack ?? ''}`); }, (p) => {
+      p.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const where = msg.location()?.url ?? '';
+        if (/pos-/.test(msg.text()) || /pos-/.test(where)) ourConsoleErrors.push(`${msg.text()} (${where})`);
+      });
+    }));
     await page.waitForFunction(() => !!(window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'pos-pay' }).length > 0
       && document.querySelector('.red-ui-palette-node[data-palette-type="pos-pay"]')), null, { timeout: 30000 });
     // Node-RED 4 asks once about update notifications, in a modal, unless settings.js says

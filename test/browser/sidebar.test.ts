@@ -7,17 +7,15 @@
 // against the simulator, charging nothing again.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SIMULATOR_TOKEN } from '../../lib/simulators/paymentsense';
-import { needsTool } from '../support/needs-tool';
+import { needsChromium, openEditorPage } from '../support/editor-page';
 import { QuickStart } from '../support/quick-start';
 
 declare const RED: any;
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOT = '/tmp/pos-payments-sidebar.png';
 /** The example's simulator config node, and the inject of an approved 12.50 GBP. */
 const CONFIG_ID = 'pos-sim-paymentsense';
@@ -36,11 +34,7 @@ describe('editor: the Payments sidebar (headless Chromium)', function () {
   let tabId = '';
 
   before(async function () {
-    needsTool(this, {
-      name: 'Chromium',
-      missing: fs.existsSync(CHROMIUM) ? undefined : `no executable at ${CHROMIUM}; CHROMIUM_PATH names another`,
-      install: 'apt-get install chromium',
-    });
+    needsChromium(this);
     await app.start();
 
     // The lost-result inject goes in beside the example's own, wired to the same pay node.
@@ -60,17 +54,7 @@ describe('editor: the Payments sidebar (headless Chromium)', function () {
     const deploy = await app.api('/flows', { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' }, body: JSON.stringify(flows) });
     assert.ok(deploy.status === 204 || deploy.status === 200, `deploy: ${deploy.status}`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (err) => { pageErrors.push(`${err.name}: ${err.message}`); });
-    // The editor asks the internet for the Flow Library catalogue; keep the test on loopback.
-    await page.route((url) => !/^(127\.0\.0\.1|localhost)$/.test(url.hostname) && url.protocol !== 'data:', (route) => route.abort());
-    await page.goto(`http://127.0.0.1:${app.port}/`, { waitUntil: 'domcontentloaded', timeout: 30000 });
+    ({ browser, page } = await openEditorPage(`http://127.0.0.1:${app.port}/`, (err) => { pageErrors.push(`${err.name}: ${err.message}`); }));
     await page.waitForFunction(() => !!(window.RED && RED.nodes && RED.nodes.node('pos-sidebar-test-lost')
       && document.querySelector('.red-ui-palette-node[data-palette-type="pos-pay"]')), null, { timeout: 30000 });
     if (await page.evaluate(() => RED.settings.telemetryEnabled === undefined)) {
