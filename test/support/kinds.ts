@@ -1,32 +1,20 @@
 // A scripted provider for the transaction-kind tests (unit and PostgreSQL): it offers every
 // kind, records each attempt, and answers like an adapter (no `kind`; the service adds it).
 
-import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider } from '../../lib/core/provider';
-import type { ConnectionState, PaymentKind, PaymentRequest, PaymentResult, Terminal } from '../../lib/core/types';
+import type { Capabilities } from '../../lib/core/provider';
+import type { PaymentKind, PaymentRequest, PaymentResult } from '../../lib/core/types';
+import { ScriptedProvider } from './scripted-provider';
 
 export const ALL: Capabilities = {
   pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false,
   preauth: true, completion: true, release: true, verify: true, reports: false,
 };
 
-export class KindsProvider implements PaymentProvider {
-  readonly name = 'paymentsense' as const;
-  capabilities: Capabilities = { ...ALL };
-  state: ConnectionState = { name: 'connected' };
-  attempts: PaymentAttempt[] = [];
-  lookups = 0;
-  terminals: Terminal[] = [];
-  behaviour: (a: PaymentAttempt) => Promise<PaymentResult> = async (a) => result(a.request, 'approved');
-  lookupAnswer: () => LookupResult = () => ({ found: 'nothing' });
-  start() {}
-  async stop() {}
-  pay(a: PaymentAttempt) { this.attempts.push(a); return this.behaviour(a); }
-  async cancel() {}
-  async answerSignature() {}
-  async listTerminals() { return this.terminals; }
-  async lookup() { this.lookups++; return this.lookupAnswer(); }
-  onState() { return () => {}; }
-  onNotification() { return () => {}; }
+/** Offers every kind; approves every payment until a test scripts otherwise. */
+export class KindsProvider extends ScriptedProvider {
+  constructor() {
+    super((r) => result(r, 'approved'), { capabilities: ALL });
+  }
 }
 
 /** An adapter's result: no `kind` (the service adds it), an auth code on approvals. */

@@ -5,28 +5,11 @@
 import assert from 'node:assert/strict';
 import { MemoryJournal, type JournalEntry } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
-import type { LookupResult, PaymentAttempt, PaymentProvider } from '../../lib/core/provider';
-import { silentLogger, type ConnectionState, type PaymentRequest, type PaymentResult, type Terminal } from '../../lib/core/types';
+import { silentLogger, type PaymentRequest, type PaymentResult } from '../../lib/core/types';
+import { ScriptedProvider } from '../support/scripted-provider';
 
-class ScriptedProvider implements PaymentProvider {
-  readonly name = 'paymentsense' as const;
-  capabilities = { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false };
-  state: ConnectionState = { name: 'connected' };
-  attempts: PaymentAttempt[] = [];
-  lookups = 0;
-  terminals: Terminal[] = [{ id: 'T1', name: 'T1', status: 'available', provider: 'paymentsense', raw: null }];
-  behaviour: (a: PaymentAttempt) => Promise<PaymentResult> = async (a) => approved(a.request);
-  lookupAnswer: () => LookupResult = () => ({ found: 'nothing' });
-  start() {}
-  async stop() {}
-  pay(a: PaymentAttempt) { this.attempts.push(a); return this.behaviour(a); }
-  async cancel() {}
-  async answerSignature() {}
-  async listTerminals() { return this.terminals; }
-  async lookup() { this.lookups++; return this.lookupAnswer(); }
-  onState() { return () => {}; }
-  onNotification() { return () => {}; }
-}
+/** Approved by default, with one idle terminal (so a look-up that finds nothing frees the reference). */
+const scripted = () => new ScriptedProvider(approved, { terminals: [{ id: 'T1', name: 'T1', status: 'available', provider: 'paymentsense', raw: null }] });
 
 function approved(r: PaymentRequest): PaymentResult {
   return { outcome: 'approved', approved: true, amount: r.amount, currency: r.currency, reference: r.reference, provider: 'paymentsense', card: { last4: '0119' }, receipt: {}, message: 'ok', raw: null };
@@ -49,7 +32,7 @@ describe('PaymentService.askAgain (the sidebar\'s ask-again button)', () => {
   let recovered: PaymentResult[];
 
   beforeEach(() => {
-    provider = new ScriptedProvider();
+    provider = scripted();
     journal = new MemoryJournal();
     service = new PaymentService(provider, journal, silentLogger, { watchEveryMs: 20, watchForMs: 5000 });
     recovered = [];

@@ -9,30 +9,16 @@ import path from 'node:path';
 import { PosError } from '../../lib/core/errors';
 import { MemoryJournal, type Journal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
-import type { LookupResult, PaymentAttempt, PaymentProvider } from '../../lib/core/provider';
-import type { ConnectionState, Logger, PaymentRequest, PaymentResult, Terminal } from '../../lib/core/types';
+import type { Logger, PaymentRequest, PaymentResult, Terminal } from '../../lib/core/types';
 import { silentLogger } from '../../lib/core/types';
+import { ScriptedProvider } from '../support/scripted-provider';
 import { FileJournal } from '../../lib/journal/file-journal';
 
-/** A provider whose behaviour each test scripts; it records every attempt it was given. */
-class FakeProvider implements PaymentProvider {
-  readonly name = 'paymentsense' as const;
-  capabilities = { pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: false, preauth: false, completion: false, release: false, verify: false, reports: false };
-  state: ConnectionState = { name: 'connected' };
-  attempts: PaymentAttempt[] = [];
-  lookups = 0;
-  terminals: Terminal[] = [];
-  behaviour: (a: PaymentAttempt) => Promise<PaymentResult> = async (a) => approved(a.request);
-  lookupAnswer: () => LookupResult = () => ({ found: 'nothing' });
-  start() {}
-  async stop() {}
-  pay(a: PaymentAttempt) { this.attempts.push(a); return this.behaviour(a); }
-  async cancel() {}
-  async answerSignature() {}
-  async listTerminals() { return this.terminals; }
-  async lookup() { this.lookups++; return this.lookupAnswer(); }
-  onState() { return () => {}; }
-  onNotification() { return () => {}; }
+/** A provider whose behaviour each test scripts (approved by default, sales and refunds only). */
+class FakeProvider extends ScriptedProvider {
+  constructor() {
+    super(approved);
+  }
 }
 
 function approved(r: PaymentRequest): PaymentResult {
