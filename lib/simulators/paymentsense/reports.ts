@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { formatMinor } from '../../core/money';
 import { DEFAULT_REPORT_METHOD, type WireBalances, type WireBanking, type WireReport, type WireTotals } from '../../providers/paymentsense/report-wire';
 import { APP_ERROR, METHOD, type WireReceiptLine } from '../../providers/paymentsense/wire';
-import { Clock } from './clock';
+import { Clock } from '../clock';
 import { DEFERRED, INVALID_PARAMS, RpcFault, type IncomingRequest, type RpcPeer } from './rpc';
 import { terminalBehaviour, type TerminalPool } from './terminals';
 import type { LedgerEntry } from './transactions';

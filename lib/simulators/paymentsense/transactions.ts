@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { APP_ERROR, METHOD, type WireTransaction } from '../../providers/paymentsense/wire';
-import { Clock } from './clock';
+import { Clock } from '../clock';
 import { PreAuthBook } from './preauths';
 import { buildTransaction } from './result';
 import { RpcFault, type RpcPeer } from './rpc';

@@ -3,7 +3,7 @@
 // its payment intent too, so the same intent can never be charged by two sessions. Every delay
 // goes through one Clock, so stop() clears them all at once.
 
-import { Clock, type Timer } from '../../paymentsense/clock';
+import { Clock, type Timer } from '../../clock';
 import { isoNow, sessionId as newSessionId } from './ids';
 import { Fields, bodyObject, readBoolean } from './input';
 import type { Intent, IntentStore, PaymentDetails } from './intents';

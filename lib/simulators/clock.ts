@@ -1,5 +1,5 @@
-// Every delay the transaction engine waits on goes through here, so stop() can clear them all
-// at once and wake the waiters instead of leaving timers or hung promises behind.
+// Every delay a simulator's transaction engine waits on goes through here, so stop() can clear
+// them all at once and wake the waiters instead of leaving timers or hung promises behind.
 
 export interface Timer {
   /** True when the time elapsed; false when cancelled or the clock was disposed. */
