@@ -8,7 +8,7 @@ import { withDefaults } from './shared/defaults';
 interface NotificationConfig extends FlowNodeConfig {
   /** Comma-separated event names to pass; empty passes every event. */
   events?: string;
-  /** For providers with channels (QuickPay): comma-separated streams, e.g. "rates,payments". */
+  /** For providers with channels (`setTopics` in their adapter): comma-separated streams, e.g. "rates,payments". */
   streams?: string;
   /** For providers with channels: one more channel, by name. */
   channel?: string;

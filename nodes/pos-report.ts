@@ -13,7 +13,7 @@ import { NODE_DEFAULTS, withDefaults } from './shared/defaults';
 const DEFAULT_TIMEOUT_S = NODE_DEFAULTS['pos-report'].timeout;
 
 interface ReportNodeConfig extends FlowNodeConfig {
-  /** The provider's wire name for the report request where it is undocumented (Paymentsense WebSocket). */
+  /** The provider's wire name for the report request where it is undocumented (see ReportRequest.method). */
   method?: string;
 }
 

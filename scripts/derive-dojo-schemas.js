@@ -17,8 +17,8 @@
 //   knownValues     the values of every enum the schemas no longer enforce (see "open enums")
 //
 // Transformations, each with its reason:
-//   - Open enums: `enum` is dropped (the values go to `knownValues`), as in
-//     derive-paymentsense-schemas.js. Providers add values (a new OrderStatus, a new terminal
+//   - Open enums: `enum` is dropped (the values go to `knownValues`), as in the other
+//     providers' derive-*-schemas.js. Providers add values (a new OrderStatus, a new terminal
 //     session status) and a new value must reach the mapping, which picks the neutral choice,
 //     instead of failing a whole message.
 //   - Direction: `params` (what Dojo sends us) and the REST responses are "inbound"; `result`

@@ -19,8 +19,9 @@ export function usage(): string {
     '         [--json FILE] [--pay AMOUNT [--currency CODE] [--terminalId ID]] [--timeout SECONDS]',
     '         [--listen SECONDS] [--no-verify-tls] [--wire-log DIR] [--<field> value ...]',
     `providers: ${CHECK_PROVIDERS.join(', ')}`,
-    'Secrets are read from environment variables only, e.g. POS_PAYMENTSENSE_TOKEN, POS_DOJO_API_KEY.',
-    '--listen keeps the connection open that long to see which events arrive (QuickPay event names).',
+    'Secrets are read from environment variables only, POS_<PROVIDER>_<CREDENTIAL> in upper snake case',
+    '  (apiKey -> POS_<PROVIDER>_API_KEY); the check names each one it misses.',
+    '--listen keeps the connection open that long to see which events arrive (to learn a provider\'s event names).',
     '--pay takes one test payment of AMOUNT minor units on a sandbox terminal (refused in production).',
     'Exit status: 0 when every step held, 1 when one failed, 2 for a usage error.',
   ].join('\n');

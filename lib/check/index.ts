@@ -12,7 +12,7 @@ export function checkFor(provider: string): ProviderCheck | undefined {
   return (require(`./${provider}`) as Record<string, ProviderCheck>)[`${provider}Check`];
 }
 
-/** POS_<PROVIDER>_<CREDENTIAL> in upper snake case: token -> POS_PAYMENTSENSE_TOKEN, apiKey -> POS_DOJO_API_KEY. */
+/** POS_<PROVIDER>_<CREDENTIAL> in upper snake case: token -> POS_<PROVIDER>_TOKEN, apiKey -> POS_<PROVIDER>_API_KEY. */
 export function secretEnvName(provider: string, credential: string): string {
   return `POS_${provider.toUpperCase()}_${credential.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
 }

@@ -58,7 +58,7 @@ export interface CheckTarget {
   address: string;
   /** Observes the frames the adapter exchanges, so facts can be read off the wire. */
   observed: FrameLog;
-  /** When a connected state is ready to judge (QuickPay: once every channel's auth has an answer). */
+  /** When a connected state is ready to judge (a provider with channels: once every channel's auth has an answer). */
   ready?: (state: ConnectionState) => boolean;
   /**
    * Tried once when the handshake failed, to find a setting that works (another version of the

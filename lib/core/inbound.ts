@@ -1,4 +1,4 @@
-// Requests a provider sends *to us* (Dojo's EPOS Data API, later Paymentsense pay at table):
+// Requests a provider sends *to us* (an EPoS data API, pay at table):
 // the library validates them and hands them to whoever serves the method; the answer goes back
 // through the provider, which turns errors into its own wire shape. Nothing here knows a
 // provider's vocabulary: a handler rejects with an InboundError carrying the provider's error
@@ -6,7 +6,7 @@
 
 import type { ConnectionState, ProviderName } from './types';
 
-/** A rejection that names the provider's own error type (Dojo: NotFound, Conflict, ...). */
+/** A rejection that names the provider's own error type (e.g. NotFound, Conflict, ...). */
 export class InboundError extends Error {
   constructor(readonly type: string, message: string) {
     super(message);
@@ -28,8 +28,8 @@ export interface InboundRequest {
   /** The error types the provider understands, the catch-all first. */
   readonly errorTypes: readonly string[];
   /**
-   * False for a message the provider sends without waiting for an answer (Paymentsense pay at
-   * table: `transactionResponse`, `tableUnlock`); the flow sees it without a request id.
+   * False for a message the provider sends without waiting for an answer (at a table: the
+   * payments made, the table unlocked); the flow sees it without a request id.
    */
   readonly expectsAnswer?: boolean;
 }
@@ -41,7 +41,7 @@ export interface LinkStatus {
   readonly slow?: { readonly method: string; readonly limitMs: number };
 }
 
-/** A connection that carries only the requests (Paymentsense pay at table: the /pat socket). */
+/** A connection that carries only the requests (pay at table on a socket of its own). */
 export interface RequestLink {
   /** Names the link in the status line, as a key under `pos.status.link` (e.g. `tables`). */
   readonly label: string;
@@ -57,7 +57,7 @@ export interface RequestServer {
   readonly methods: readonly string[];
   /**
    * Replaces the set of methods served and their handler. The provider tells the remote side
-   * (Dojo: capability registration) whenever the set changes. Methods outside the set are
+   * (e.g. by registering capabilities) whenever the set changes. Methods outside the set are
    * refused in the provider's own error shape without reaching the handler.
    */
   serve(methods: ReadonlySet<string>, handler: InboundHandler): void;

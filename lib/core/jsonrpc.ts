@@ -1,6 +1,6 @@
 // A JSON-RPC 2.0 peer that is client and server on one transport. Providers use both roles on
-// the same socket (Paymentsense asks us to verify a signature while our `sale` is pending; Dojo
-// calls us), so requests, responses and notifications can arrive interleaved in any order.
+// the same socket (a terminal asks us to verify a signature while our `sale` is pending; an EPoS
+// data API calls us), so requests, responses and notifications can arrive interleaved in any order.
 // The transport is reduced to send(text) / receive(text) so the peer is testable in memory.
 //
 // Classification of an inbound object, chosen so that two peers can never talk in a loop:
@@ -66,14 +66,15 @@ export interface JsonRpcPeerOptions {
   /** Outgoing ids become `${idPrefix}${n}` strings; otherwise increasing integers. */
   idPrefix?: string;
   /**
-   * Wire shape of the error objects we send (default `{ code, message, data? }`). Dojo expects
-   * its own `{ errorType, debugMessage? }`, including for the peer's own -32700/-32600/-32601.
+   * Wire shape of the error objects we send (default `{ code, message, data? }`). A provider may
+   * expect its own (e.g. `{ errorType, debugMessage? }`), including for the peer's own
+   * -32700/-32600/-32601.
    */
   formatError?: (err: JsonRpcError) => unknown;
-  /** Echo the request's `method` in our responses (Dojo's response schema requires it). */
+  /** Echo the request's `method` in our responses (for a provider whose response schema requires it). */
   echoMethod?: boolean;
   /**
-   * A response that matches no pending request: an error with id null (e.g. Paymentsense's
+   * A response that matches no pending request: an error with id null (e.g. a provider's
    * "Connection Discontinued"), or a late answer to a request that timed out, which for a
    * payment may carry the real outcome. Called after the frame is logged.
    */

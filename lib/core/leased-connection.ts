@@ -1,9 +1,9 @@
-// One connection of a provider that the provider serves only once per account (Paymentsense
-// pay at table: the newest /pat client displaces the older), run by several Node-RED instances
+// One connection of a provider that the provider serves only once per account (e.g. a pay at
+// table socket whose newest client displaces the older), run by several Node-RED instances
 // on one shared journal: only the instance holding the lease opens it, the others show
 // `standby`. Unlike LeasedProvider (which leases a provider's only connection and hands
 // payments over), this leases one connection *beside* others that every instance keeps open
-// (Paymentsense pay at counter), so there is nothing to hand over.
+// (the same provider's pay at counter), so there is nothing to hand over.
 
 import type { ConnectionLease } from './leased-provider';
 import { Listeners } from './listeners';

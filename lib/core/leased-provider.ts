@@ -1,8 +1,8 @@
-// A provider that allows one connection per account and has nothing else (Modulus), run by
+// A provider that allows one connection per account and has nothing else, run by
 // several Node-RED instances on one shared journal: only the instance holding the lease opens
 // the connection (LeasedConnection); the others are on `standby` and hand their payments to it
 // through the journal (PaymentService). Providers with one single-connection part beside others
-// (Dojo's EPOS socket, Paymentsense's /pat) lease only that part themselves.
+// (an EPoS data socket, a pay at table socket) lease only that part themselves.
 
 import { PosError } from './errors';
 import { LeasedConnection } from './leased-connection';

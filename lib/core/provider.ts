@@ -87,14 +87,13 @@ export interface PaymentProvider {
   readonly requests?: RequestServer;
   /**
    * Told when the first notification listener arrives and the last leaves, for providers that
-   * must ask the remote side to send events (Dojo registers HandleEvent capabilities).
+   * must ask the remote side to send events (e.g. by registering event capabilities).
    */
   setNotificationInterest?(wanted: boolean): void;
   /**
-   * For providers whose events come on channels one subscribes to (QuickPay): told the union of
-   * the topics every notification listener asked for, whenever it changes. A topic is a stream
-   * name the provider knows (QuickPay: `rates`, `payments`, `notifications`, `merchant`) or
-   * `channel:<name>` for a channel by name.
+   * For providers whose events come on channels one subscribes to: told the union of the
+   * topics every notification listener asked for, whenever it changes. A topic is a stream name
+   * the provider knows (e.g. `rates`, `payments`) or `channel:<name>` for a channel by name.
    */
   setTopics?(topics: readonly string[]): void;
   /** The channel names a set of topics stands for, so each listener gets only its own channels' events. */

@@ -1,4 +1,4 @@
-// Secrets travel in URLs (Paymentsense puts the API key in the query string) and in frames.
+// Secrets travel in URLs (a provider may put the API key in the query string) and in frames.
 // Everything that leaves the library for a person — log lines, status, error messages —
 // passes through a redactor built from the secrets the connection actually holds.
 

@@ -1,6 +1,6 @@
 // Terminal reports (end of day, banking, X and Z balance), normalised across providers (see
-// DESIGN.md `pos-report`). Only Paymentsense offers them so far; the shapes stay provider-free
-// so a second provider is an adapter, not a new message.
+// DESIGN.md `pos-report`). Few providers offer them (the registry's `reports` capability); the
+// shapes stay provider-free so another provider is an adapter, not a new message.
 
 import { PosError } from './errors';
 import type { ProviderName } from './types';
@@ -60,7 +60,7 @@ export interface ReportRun {
   onProgress(progress: ReportProgress): void;
   /**
    * The provider's wire name for the report request, where it is not documented and so is the
-   * node's to set (Paymentsense's WebSocket API: [inferred], default `report`).
+   * node's to set (e.g. a WebSocket API that documents none: [inferred], default `report`).
    */
   method?: string;
 }

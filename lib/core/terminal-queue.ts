@@ -1,5 +1,5 @@
-// One payment at a time per terminal: Paymentsense, Dojo and Modulus Labs refuse a second
-// payment while a terminal is taking one ("terminal busy"). Payments for a busy terminal wait
+// One payment at a time per terminal: terminal providers refuse a second payment while a
+// terminal is taking one ("terminal busy"). Payments for a busy terminal wait
 // here in arrival order, each within its own limit, and one that runs out of time was never
 // sent. Payments that name no terminal are not queued: the provider picks a free one.
 

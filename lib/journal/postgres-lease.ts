@@ -17,7 +17,7 @@ export interface PostgresLeaseOptions {
   connectionString: string;
   /** The journal table; the lease lives in `<table>_leases`. Default `pos_payments_journal`. */
   table?: string;
-  /** What is held, e.g. `modulus:<account>`. */
+  /** What is held, e.g. `<provider>:<account>`. */
   name: string;
   instanceId: string;
   /** Default 10; renewed every third of it. */

@@ -110,8 +110,8 @@ export class ProviderConnection {
   }
 
   /**
-   * `topics` matter to providers whose events come on channels (QuickPay: streams or
-   * `channel:<name>`): the provider subscribes to the union of every listener's topics, and each
+   * `topics` matter to providers whose events come on channels (stream names or
+   * `channel:<name>`, see PaymentProvider.setTopics): the provider subscribes to the union of every listener's topics, and each
    * listener gets only the events of its own channels.
    */
   onNotification(listener: (e: NotificationEvent) => void, topics: readonly string[] = []): (removed?: boolean) => void {
@@ -137,7 +137,7 @@ export class ProviderConnection {
     };
   }
 
-  /** Tells the provider what the listeners now want: its interest (Dojo asks for events) and the union of their topics. */
+  /** Tells the provider what the listeners now want: its interest (some ask the remote side for events) and the union of their topics. */
   private settleNotifications(): void {
     const wanted = this.notificationListeners.size > 0;
     if (wanted !== this.interested) {

@@ -1,5 +1,5 @@
 // The status of a request-in node whose requests come over a connection of their own
-// (Paymentsense pay at table): "tables: connected", or that the flow answers too slowly.
+// (pay at table on a socket of its own): "tables: connected", or that the flow answers too slowly.
 
 import type { LinkStatus } from '../../lib/core/inbound';
 import type { NodeStatus, RedApi } from './red';

@@ -1,6 +1,6 @@
 // Which pos-request-in node answers which inbound method. One router per connection: nodes
-// join and leave on deploy, and the provider is told the served set after every change (Dojo
-// re-registers its capabilities). An exact method beats `*`; `*` takes every method no other
+// join and leave on deploy, and the provider is told the served set after every change (one
+// that registers capabilities re-registers them). An exact method beats `*`; `*` takes every method no other
 // node took, like a default route.
 
 import { PosError } from '../../lib/core/errors';
@@ -18,14 +18,14 @@ export interface RequestUser {
 
 /**
  * How long a request-in node that closed without being removed (a partial deploy starts it
- * again at once) keeps its method in the served set, so Dojo is not told twice.
+ * again at once) keeps its method in the served set, so the provider is not told twice.
  */
 const LINGER_MS = 5000;
 
 export class RequestRouter {
   private readonly users = new Map<string, RequestUser>();
   private publishTimer: NodeJS.Timeout | undefined;
-  /** The served set last told to the provider, so an unchanged one is not told again (Dojo would PUT its capabilities). */
+  /** The served set last told to the provider, so an unchanged one is not told again (a provider may PUT its capabilities each time). */
   private published: string | undefined;
 
   constructor(private readonly server: RequestServer) {}

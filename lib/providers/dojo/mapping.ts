@@ -1,8 +1,8 @@
 // From Dojo's vocabulary (terminal-session statuses, notification types, payment-intent
 // statuses, receipts, terminals) to the pack's. Enumerations are open: a value this file does
 // not know maps to the neutral choice and the original stays in `raw`. Progress event names
-// are the ones the Paymentsense adapter uses wherever the two mean the same thing, so one
-// flow can switch on `event` whichever provider it is wired to.
+// are the ones the other terminal providers' adapters use wherever they mean the same thing,
+// so one flow can switch on `event` whichever provider it is wired to.
 
 import { eventName } from '../../core/names';
 import type { CardDetails, Outcome, PaymentRequest, PaymentResult, ProgressEvent, Terminal, TerminalStatus } from '../../core/types';
@@ -17,7 +17,7 @@ const FINAL: Readonly<Record<string, Ending>> = Object.freeze({
   // Only final for a Manual capture; the counter waits a little longer for Captured under Auto.
   Authorized: { outcome: 'approved', message: 'Approved: authorised, not yet captured' },
   Declined: { outcome: 'declined', message: 'Declined' },
-  // Paymentsense reports a rejected signature as VOID (the terminal reverses the authorisation): same here.
+  // Another terminal provider reports a rejected signature as VOID (the terminal reverses the authorisation): same here.
   SignatureVerificationRejected: { outcome: 'voided', message: 'Signature rejected; the payment was reversed' },
   Canceled: { outcome: 'cancelled', message: 'Cancelled' },
   Expired: { outcome: 'timed_out', message: 'The terminal session expired before the payment finished' },
@@ -39,7 +39,7 @@ export function sessionEnding(status: string): Ending | undefined {
   return isFinalStatus(status) ? FINAL[status] : undefined;
 }
 
-/** Notification types [spec] -> the Paymentsense progress names and what the till shows. */
+/** Notification types [spec] -> the progress names the other terminal adapters use, and what the till shows. */
 const NOTIFICATIONS: Readonly<Record<string, { event: string; message: string }>> = Object.freeze({
   PresentCard: { event: 'present_card', message: 'Present card' },
   InsertCard: { event: 'insert_card', message: 'Insert card' },
@@ -183,7 +183,7 @@ export function mapSessionResult(session: DojoTerminalSession, intent: DojoPayme
 /**
  * What a payment intent alone says about a sale (used by lookup when no session is known).
  * Reversed means the money was taken back before settlement (a rejected signature, or an
- * EPOS error during pay at table), which the pack calls voided, as for Paymentsense's VOID.
+ * EPOS error during pay at table), which the pack calls voided, as for another provider's VOID.
  * Refunded means the sale went through and was refunded later: the sale itself was approved.
  */
 const INTENT_ENDINGS: Readonly<Record<string, Ending>> = Object.freeze({
