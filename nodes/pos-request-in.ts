@@ -1,4 +1,4 @@
-// An inbound request (Dojo's EPOS Data methods, Paymentsense pay at table) into the flow. Like
+// An inbound request (an EPoS data API's methods, pay at table) into the flow. Like
 // `http in`: the msg carries a key that a pos-response node answers with; no answer within the
 // timeout is answered with the provider's catch-all error, so the provider is never left
 // waiting. A message that expects no answer (a terminal reporting payments) comes without
@@ -26,7 +26,7 @@ export = function (RED: RedApi): void {
     // What the flow lacks is what the editor would have given it.
     config = withDefaults('pos-request-in', config);
     const node = this;
-    const binding = bindFlowNode(RED, node, { ...config, provider: config.provider || 'dojo' }, 'requests', {
+    const binding = bindFlowNode(RED, node, config, 'requests', {
       // Pay at table switched off: say so, and connect nothing.
       check: (c) => (c.requests?.unavailable ? new PosError('capability_missing', c.requests.unavailable) : undefined),
       ownStatus: (c) => c.requests?.link !== undefined,

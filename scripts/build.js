@@ -48,7 +48,8 @@ for (const file of fs.readdirSync(nodesOut).filter((f) => f.endsWith('.html'))) 
   // Each node's defaults are one table, nodes/defaults/<type>.json, that the runtime reads too
   // (nodes/shared/defaults.ts): the editor gets the same values in place of
   // `/* defaults: <type> */ {}`, so the two can never differ.
-  // A flow node's table gains one empty config reference per provider it offers.
+  // A flow node's table gets its default provider in place of its empty `provider`, and one
+  // empty config reference per provider it offers (scripts/provider-parts.js).
   const filled = placed.replace(/\/\* defaults: ([a-z-]+) \*\/ \{\}/g, (_, type) => {
     const table = path.join(root, 'nodes', 'defaults', `${type}.json`);
     if (!fs.existsSync(table)) throw new Error(`${file}: no nodes/defaults/${type}.json for its defaults`);

@@ -18,9 +18,22 @@ function providersFor(type) {
   return registry.providers.filter((p) => p.capabilities[capability]);
 }
 
-/** One config reference per offered provider, each empty by default (the same rule as nodes/shared/providers.ts). */
+/**
+ * The provider a flow node uses when none is set: its `defaultProviders` entry, else the first
+ * provider that offers it (the same rule as defaultProvider in lib/providers/registry.ts).
+ */
+function defaultProvider(type) {
+  return (registry.defaultProviders || {})[type] || providersFor(type)[0].name;
+}
+
+/**
+ * What the table adds to a flow node's defaults (the same as flowNodeDefaults in
+ * lib/providers/registry.ts): its default provider, which takes the place of the empty
+ * `provider` of nodes/defaults/<type>.json, and one config reference per offered provider,
+ * each empty by default.
+ */
 function providerDefaults(type) {
-  return Object.fromEntries(providersFor(type).map((p) => [p.name, '']));
+  return { provider: defaultProvider(type), ...Object.fromEntries(providersFor(type).map((p) => [p.name, ''])) };
 }
 
 /**
@@ -61,4 +74,4 @@ function tableScript() {
     + '</script>\n';
 }
 
-module.exports = { registry, providersFor, providerDefaults, providerFields, providerRows, tableScript };
+module.exports = { registry, providersFor, defaultProvider, providerDefaults, providerFields, providerRows, tableScript };

@@ -32,6 +32,9 @@ export const FLOW_NODE_CAPABILITY: Readonly<Record<string, Capability>> = table.
 
 export const PROVIDER_NAMES: readonly string[] = PROVIDER_TABLE.map((p) => p.name);
 
+/** Flow node types whose default provider is not the first that offers them. */
+const DEFAULT_PROVIDERS: Readonly<Record<string, string>> = table.defaultProviders as Record<string, string>;
+
 /** The provider a config node type (`pos-<name>`) connects to, if it is one. */
 export function providerOfConfigType(type: string): string | undefined {
   const name = type.startsWith('pos-') ? type.slice(4) : '';
@@ -40,6 +43,24 @@ export function providerOfConfigType(type: string): string | undefined {
 
 export function providerEntry(name: string): ProviderEntry | undefined {
   return PROVIDER_TABLE.find((p) => p.name === name);
+}
+
+/**
+ * The provider a flow node of this type uses when its `provider` is not set, in the editor and
+ * at runtime alike: the table's `defaultProviders` entry for the type, else the first provider
+ * of the table that offers the node's capability. (scripts/provider-parts.js keeps the same rule
+ * for the editor; a unit test compares the two.)
+ */
+export function defaultProvider(flowType: string): string {
+  const chosen = DEFAULT_PROVIDERS[flowType];
+  if (chosen) return chosen;
+  const capability = FLOW_NODE_CAPABILITY[flowType];
+  return PROVIDER_TABLE.find((p) => !capability || p.capabilities[capability])?.name ?? PROVIDER_NAMES[0]!;
+}
+
+/** What the provider table adds to a flow node's defaults: its default provider and its empty config references. */
+export function flowNodeDefaults(flowType: string): Record<string, string> {
+  return FLOW_NODE_CAPABILITY[flowType] ? { provider: defaultProvider(flowType), ...providerReferences(flowType) } : {};
 }
 
 /** A flow node's config references, one per provider it offers, each empty until one is chosen. */

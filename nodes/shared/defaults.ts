@@ -2,10 +2,10 @@
 // here and by the editor (the build writes the same table into the node's .html, see
 // scripts/build.js). A flow built outside the editor (the admin API, an older export) that
 // lacks a property so gets at runtime the value the editor would have shown, never another.
-// A flow node's config references (one per provider it offers) come from the provider table,
-// as they do in the editor.
+// A flow node's default provider (its table says `"provider": ""`) and its config references
+// (one per provider it offers) come from the provider table, as they do in the editor.
 
-import { PROVIDER_NAMES, providerReferences } from '../../lib/providers/registry';
+import { PROVIDER_NAMES, flowNodeDefaults } from '../../lib/providers/registry';
 import journal from '../defaults/pos-journal.json';
 import notificationIn from '../defaults/pos-notification-in.json';
 import pay from '../defaults/pos-pay.json';
@@ -35,7 +35,7 @@ function configDefaults(provider: string): Table {
 
 /** Typed for the nodes that are not a provider's (a provider's node reads its own table directly). */
 export const NODE_DEFAULTS = {
-  ...Object.fromEntries(Object.entries(OWN).map(([type, table]) => [type, { ...table, ...providerReferences(type) }])),
+  ...Object.fromEntries(Object.entries(OWN).map(([type, table]) => [type, { ...table, ...flowNodeDefaults(type) }])),
   ...Object.fromEntries(PROVIDER_NAMES.map((name) => [`pos-${name}`, configDefaults(name)])),
 } as typeof OWN & Readonly<Record<string, Table>>;
 

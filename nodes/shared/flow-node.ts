@@ -4,7 +4,7 @@
 import { PosError } from '../../lib/core/errors';
 import type { Capability } from '../../lib/core/provider';
 import type { ConnectionState } from '../../lib/core/types';
-import { PROVIDER_NAMES } from '../../lib/providers/registry';
+import { PROVIDER_NAMES, defaultProvider } from '../../lib/providers/registry';
 import type { ProviderConnection } from './connection';
 import type { Node, NodeStatus, RedApi } from './red';
 import { connectionStatus, textStatus } from './status';
@@ -45,7 +45,7 @@ export interface BindOptions {
 }
 
 export function bindFlowNode(RED: RedApi, node: Node, config: FlowNodeConfig, capability: Capability, opts: BindOptions = {}): FlowBinding {
-  const provider = String(config.provider || 'paymentsense');
+  const provider = String(config.provider || defaultProvider(node.type));
   const configId = typeof config[provider] === 'string' ? (config[provider] as string) : '';
   const configNode = configId ? (RED.nodes.getNode(configId) as ConfigNodeWithConnection | null) : null;
   const connection = configNode?.connection;

@@ -9,6 +9,8 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { DEFAULT_TABLE } from '../../lib/journal/postgres-journal';
 import { NODE_DEFAULTS, withDefaults, type NodeType } from '../../nodes/shared/defaults';
+import { PROVIDER_TABLE, defaultProvider } from '../../lib/providers/registry';
+import registry from '../../lib/providers/registry.json';
 
 const root = path.join(__dirname, '../../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -55,6 +57,15 @@ describe('node defaults: one table read by the editor and the runtime', () => {
     assert.equal(withDefaults('pos-pay', {} as Record<string, unknown>).currency, 'GBP');
     assert.equal(withDefaults('pos-pay', {} as Record<string, unknown>).busy, 'queue');
     assert.deepEqual(saved, { id: 'n1', provider: 'dojo', streams: '', timeout: 0 }, 'the saved config itself is untouched');
+  });
+
+  it('a flow node\'s default provider comes from the provider table: the first that offers it, or the table\'s choice', () => {
+    const provider = (type: string) => withDefaults(type, {} as Record<string, unknown>).provider;
+    for (const type of ['pos-pay', 'pos-refund', 'pos-terminals', 'pos-notification-in', 'pos-report']) {
+      assert.equal(provider(type), PROVIDER_TABLE[0]!.name, type);
+    }
+    assert.equal(provider('pos-request-in'), registry.defaultProviders['pos-request-in']);
+    for (const type of Object.keys(registry.flowNodes)) assert.equal(provider(type), defaultProvider(type), type);
   });
 
   it('the journal table name the editor offers is the one the library creates', () => {
