@@ -97,6 +97,9 @@
       var rows = $('.form-row[data-pos-provider]');
       rows.hide();
       providers().forEach(function (p) { configRows(p.name).toggle(p.name === selected); });
+      $('.form-row[data-pos-option]').each(function () {
+        $(this).toggle(readsOption(selected, node && node.type, $(this).attr('data-pos-option')));
+      });
       // Re-check the shown field so the red "required" mark follows the selection.
       $('#node-input-' + selected).trigger('change');
     }
@@ -158,12 +161,39 @@
   }
 
   /**
+   * The provider a flow node uses: its own choice, else the default of its type (the value the
+   * runtime falls back to as well, from nodes/defaults/<type>.json).
+   */
+  function providerOf(node) {
+    var defaults = node && node._def && node._def.defaults;
+    return (node && node.provider) || (defaults && defaults.provider && defaults.provider.value) || '';
+  }
+
+  /**
+   * Whether a provider reads one of a flow node type's own options. The provider table lists
+   * them per flow node type (`flowNodeOptions`), for the options only some providers have (a
+   * stream to subscribe to, a request name to set). A dialog row marked
+   * data-pos-option="<option>" is shown only while such a provider is selected.
+   */
+  function readsOption(name, type, option) {
+    var p = provider(name);
+    var options = p && p.flowNodeOptions && p.flowNodeOptions[type];
+    return !!options && options.indexOf(option) !== -1;
+  }
+
+  /** For an option's validator: whether the provider this node uses reads it (else any value will do). */
+  function usesOption(node, option) {
+    return readsOption(providerOf(node), node && node.type, option);
+  }
+
+  /**
    * A flow node's config-node field is required only while its provider is the selected one.
-   * Used as `validate: PosPayments.configFor('paymentsense')` in every flow node.
+   * Every flow node's config fields use it (`validate: PosPayments.configFor('<provider>')`, as
+   * scripts/provider-parts.js writes them).
    */
   function configFor(provider) {
     return function (v) {
-      if ((this.provider || 'paymentsense') !== provider) return true;
+      if (providerOf(this) !== provider) return true;
       if (!v || v === '_ADD_') return false;
       var config = RED.nodes.node(v);
       return !!config && (config.valid == null || config.valid);
@@ -244,6 +274,8 @@
     filled: filled,
     secretMissing: secretMissing,
     configFor: configFor,
+    providerOf: providerOf,
+    usesOption: usesOption,
     provider: provider,
     supports: supports,
     providersWith: providersWith,
