@@ -200,6 +200,76 @@
     };
   }
 
+  /** A node's timeout in seconds: empty (the default), or more than 0 and at most an hour. */
+  function timeoutValid(v) {
+    if (v === '' || v === undefined || v === null) return true;
+    var n = Number(v);
+    return isFinite(n) && n > 0 && n <= 3600;
+  }
+
+  /** The `provider` validator of a flow node: a provider that can do `capability`. */
+  function offers(capability) {
+    return function (v) { return supports(v, capability); };
+  }
+
+  /** A pay or refund node's currency: empty (the default) or three letters. */
+  function currencyValid(v) {
+    return !v || /^\s*[A-Za-z]{3}\s*$/.test(v);
+  }
+
+  /** A pay or refund node's "When busy": wait in the terminal's queue, or fail at once. */
+  function busyValid(v) {
+    return !v || v === 'queue' || v === 'fail';
+  }
+
+  /**
+   * For a flow node's oneditprepare: the provider field (see prepareProviderField) and, where
+   * the dialog has them, the timeout spinner and a currency written in capitals.
+   */
+  function prepareFlowNode(node, capability) {
+    prepareProviderField(node, capability);
+    var timeout = $('#node-input-timeout');
+    if (timeout.length) timeout.spinner({ min: 1, max: 3600 });
+    $('#node-input-currency').on('change', function () {
+      $(this).val($(this).val().trim().toUpperCase());
+    });
+  }
+
+  /**
+   * What every flow node's definition shares: its palette label and label (the catalog's
+   * `<type>.paletteLabel`, or the node's name in italics), its port labels (`<type>.inputLabel`,
+   * `<type>.outputs.<key>` for each of `outputs`) and an oneditprepare that prepares the
+   * provider field for `capability` (prepareFlowNode).
+   *
+   * A node file uses it as the prototype of its own definition,
+   * `RED.nodes.registerType('<type>', { __proto__: PosPayments.flowNode(...), category: ..., ... })`:
+   * the Flow Library's check (node-red-dev) reads the definition only as a literal object whose
+   * properties all have names, so neither a call in its place nor a spread would do. Whatever
+   * the literal sets itself (a label, an oneditprepare that calls prepareFlowNode) wins.
+   */
+  function flowNode(type, capability, outputs) {
+    return {
+      paletteLabel: function () {
+        return this._(type + '.paletteLabel');
+      },
+      label: function () {
+        return this.name || this._(type + '.paletteLabel');
+      },
+      labelStyle: function () {
+        return this.name ? 'node_label_italic' : '';
+      },
+      inputLabels: function () {
+        return this._(type + '.inputLabel');
+      },
+      outputLabels: function (i) {
+        return this._(type + '.outputs.' + (outputs || [])[i]);
+      },
+      oneditprepare: function () {
+        prepareFlowNode(this, capability);
+      }
+    };
+  }
+
   /** True while this config node's own edit dialog is open: its inputs then hold the live values. */
   function editing(node) {
     try {
@@ -276,6 +346,12 @@
     configFor: configFor,
     providerOf: providerOf,
     usesOption: usesOption,
+    timeoutValid: timeoutValid,
+    currencyValid: currencyValid,
+    busyValid: busyValid,
+    offers: offers,
+    flowNode: flowNode,
+    prepareFlowNode: prepareFlowNode,
     provider: provider,
     supports: supports,
     providersWith: providersWith,

@@ -31,9 +31,11 @@ function copyTree(from, to, filter) {
 const nodesOut = path.join(out, 'nodes');
 copyTree(path.join(root, 'nodes'), nodesOut, (name) => (name.endsWith('.html') && !name.startsWith('_')) || (name.endsWith('.json') && !name.startsWith('_')));
 
-// Rows and help paragraphs every provider connection shows alike (the Journal field) are written
-// once in nodes/partials and put in place of `<!-- include: name -->`: Node-RED binds a
-// config-node selector only when its input is in the template itself, so they cannot be added by
+// Rows and help paragraphs several nodes show alike (a connection's Journal field; a flow
+// node's Timeout and Name; a payment's terminal, currency and When busy) are written once in
+// nodes/partials and put in place of `<!-- include: name -->`, with `{type}` in them standing for
+// the node's type (its catalog keys): Node-RED fills and reads a dialog's inputs, and binds a
+// config-node selector, only when they are in the template itself, so they cannot be added by
 // the editor script.
 const partials = path.join(root, 'nodes', 'partials');
 fs.rmSync(path.join(nodesOut, 'partials'), { recursive: true, force: true });
@@ -43,7 +45,7 @@ for (const file of fs.readdirSync(nodesOut).filter((f) => f.endsWith('.html'))) 
   const placed = html.replace(/^[ \t]*<!-- include: ([a-z-]+) -->\n/gm, (_, name) => {
     const part = path.join(partials, `${name}.html`);
     if (!fs.existsSync(part)) throw new Error(`${file}: no nodes/partials/${name}.html to include`);
-    return fs.readFileSync(part, 'utf8');
+    return fs.readFileSync(part, 'utf8').replace(/\{type\}/g, file.replace(/\.html$/, ''));
   });
   // Each node's defaults are one table, nodes/defaults/<type>.json, that the runtime reads too
   // (nodes/shared/defaults.ts): the editor gets the same values in place of
