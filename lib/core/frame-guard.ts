@@ -10,6 +10,7 @@ export const MAX_NESTING = 128;
 export const MAX_NAME_CHARS = 256;
 
 const STRUCTURE = /["[\]{}]/g;
+const BRACKETS = /[[\]{}]/g;
 
 /**
  * True when `text` (JSON, or not) opens more than `max` arrays and objects inside one another
@@ -34,6 +35,28 @@ export function nestedTooDeep(text: string, max = MAX_NESTING): boolean {
       }
       re.lastIndex = end + 1;
     } else if (c === 91 || c === 123) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (depth > 0) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
+ * Like nestedTooDeep, but brackets inside strings count too: for a protocol that carries JSON
+ * inside a JSON string (Pusher's `data`), which its library parses again. A text that merely
+ * contains more than `max` unclosed brackets is refused as well; no notification holds one.
+ */
+export function nestedTooDeepAnywhere(text: string, max = MAX_NESTING): boolean {
+  // Shorter texts cannot open more than `max` brackets.
+  if (text.length <= max) return false;
+  const re = new RegExp(BRACKETS.source, 'g');
+  let depth = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const c = text.charCodeAt(m.index);
+    if (c === 91 || c === 123) {
       depth += 1;
       if (depth > max) return true;
     } else if (depth > 0) {

@@ -483,7 +483,8 @@ export class JsonRpcPeer {
       return this.errorFrame(null, undefined, new JsonRpcError(RPC_ERRORS.invalidRequest, 'Invalid Request'));
     }
     const hasId = id !== undefined;
-    const idOk = !hasId || isId(id);
+    // An id of a megabyte would be kept, logged and echoed in the answer: refused as a name is.
+    const idOk = !hasId || (isId(id) && !(typeof id === 'string' && id.length > MAX_NAME_CHARS));
     const params = msg.params;
     // A method name of a megabyte is not a name: refused here, not quoted in every log line and error.
     const methodOk = typeof method === 'string' && method.length <= MAX_NAME_CHARS;

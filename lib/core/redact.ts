@@ -55,3 +55,40 @@ export function describeFrame(text: string, redact: Redactor, max = 200): string
   const { head } = redactHead(s, redact, max);
   return `${head.replace(/\s+/g, ' ')}… (${s.length} chars)`;
 }
+
+/**
+ * The start of a value's JSON text, at most `max` characters, for a log line: built by walking
+ * the value and stopping once enough is written, so a message of megabytes is not serialised
+ * whole (nor overflows the stack when nested deep) only for its first line.
+ */
+export function jsonHead(value: unknown, max = 400): string {
+  let out = '';
+  const put = (s: string): boolean => {
+    out += s;
+    return out.length < max;
+  };
+  const walk = (v: unknown, depth: number): boolean => {
+    if (v === null || typeof v !== 'object') {
+      if (typeof v === 'string') return put(JSON.stringify(v.length > max ? v.slice(0, max) : v));
+      return put(typeof v === 'number' || typeof v === 'boolean' ? String(v) : 'null');
+    }
+    if (depth >= 16) return put(Array.isArray(v) ? '[…]' : '{…}');
+    if (Array.isArray(v)) {
+      if (!put('[')) return false;
+      for (let i = 0; i < v.length; i++) {
+        if ((i > 0 && !put(',')) || !walk(v[i], depth + 1)) return false;
+      }
+      return put(']');
+    }
+    if (!put('{')) return false;
+    let first = true;
+    for (const key of Object.keys(v)) {
+      if (!first && !put(',')) return false;
+      first = false;
+      if (!put(`${JSON.stringify(key.length > max ? key.slice(0, max) : key)}:`) || !walk((v as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+    return put('}');
+  };
+  walk(value, 0);
+  return out.length > max ? out.slice(0, max) : out;
+}

@@ -1,6 +1,7 @@
-// Huge inbound frames of many shapes, sent by plain `ws` servers on 127.0.0.1 to the
-// Paymentsense and Modulus adapters and to a bare `ws` client that only JSON.parses them; the
-// longest event-loop gap while each frame is handled is measured the same way for both.
+// Huge inbound frames of many shapes, sent on 127.0.0.1 to every adapter (plain `ws` servers for
+// Paymentsense, Modulus and Dojo's EPOS socket; the QuickPay and SensePass simulators, which speak
+// Pusher and Socket.IO, for the other two) and to a bare `ws` client that only JSON.parses them;
+// the longest event-loop gap while each frame is handled is measured the same way for both.
 // Shared by test/unit/frame-fuzz.test.ts (ratios) and bench/frame-gap.ts (absolute figures).
 
 import { once } from 'node:events';
@@ -8,8 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger, NotificationEvent } from '../../lib/core/types';
+import type { InboundRequest } from '../../lib/core/inbound';
+import { EposServer } from '../../lib/providers/dojo/epos-server';
 import { ModulusProvider } from '../../lib/providers/modulus/client';
 import { PaymentsenseProvider } from '../../lib/providers/paymentsense/client';
+import { QuickPayProvider } from '../../lib/providers/quickpay/client';
+import { SensePassProvider } from '../../lib/providers/sensepass/client';
+import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../../lib/simulators/quickpay';
+import { SensePassSimulator } from '../../lib/simulators/sensepass/simulator';
 
 export const MB = 1 << 20;
 
@@ -70,6 +77,41 @@ export function modulusFrames(s: Shape): string[] {
   if (s.isString) frames.push(`{"action":${s.json}}`);
   if (s.json.startsWith('[')) frames.push(s.json);
   return frames;
+}
+
+const DOJO_HEADERS = '{"deviceId":"t-1","deviceType":"card-machine","dojoRequestingProduct":"pay-at-table"}';
+
+/** Dojo calls the EPOS: each frame is a request (or a batch) carrying the value. */
+export function dojoFrames(s: Shape): string[] {
+  if (s.notJson) return [s.json];
+  const frames = [
+    `{"jsonrpc":"2.0","id":"fz-1","method":"GetOrderByIdV1","params":{"headers":${DOJO_HEADERS},"orderId":${s.isString ? s.json : '"o-1"'},"extra":${s.json}}}`,
+    `{"jsonrpc":"2.0","id":"fz-2","method":"HandleEventV1","params":{"headers":${DOJO_HEADERS},"id":"ev-1","event":${s.isString ? s.json : '"x"'},"data":${s.json}}}`,
+  ];
+  if (s.isString) frames.push(`{"jsonrpc":"2.0","id":"fz-3","method":${s.json},"params":{}}`, `{"jsonrpc":"2.0","id":${s.json},"method":"GetOrderByIdV1","params":{"headers":${DOJO_HEADERS},"orderId":"o-2"}}`);
+  if (s.json.startsWith('[')) frames.push(s.json);
+  return frames;
+}
+
+/** Pusher frames: the value inside the event's `data` (itself JSON text, as Pusher sends it), as the event or channel name, and as `data` of a protocol event. */
+export function quickpayFrames(s: Shape): string[] {
+  if (s.notJson) return [s.json];
+  const frames = [
+    `{"event":"rates.updated","channel":"${RATES_CHANNEL}","data":${JSON.stringify(`{"rate":1,"extra":${s.json}}`)}}`,
+    `{"event":"pusher:error","data":${s.json}}`,
+  ];
+  if (s.isString) frames.push(`{"event":${s.json},"channel":"${RATES_CHANNEL}","data":"{}"}`, `{"event":"rates.updated","channel":${s.json},"data":"{}"}`);
+  if (s.json.startsWith('[')) frames.push(s.json);
+  return frames;
+}
+
+/** SensePass `message` payloads (the simulator wraps each in a Socket.IO event packet): the value in a transaction, or as the payload itself. */
+export function sensepassFrames(s: Shape): string[] {
+  if (s.notJson) return [s.json];
+  return [
+    `{"TransactionNumber":"${'f'.repeat(56)}","status":${s.isString ? 5 : 6},"statusName":${s.isString ? s.json : '"x"'},"posData":${s.json}}`,
+    s.json,
+  ];
 }
 
 /** Longest gap between ticks of a 1 ms interval while `work` runs: the longest blocking task. */
@@ -151,7 +193,8 @@ function markerWaiter(): { wait: (n: number) => Promise<void>; hit: () => void }
 async function contender(
   name: string,
   connect: (url: string, onMarker: () => void) => Promise<{ close: () => Promise<void> }>,
-  marker: string,
+  /** The marker frame, or one made for each send (Dojo answers a repeated request id from its cache). */
+  marker: string | ((n: number) => string),
 ): Promise<Contender> {
   const srv = await listen();
   let connections = 0;
@@ -178,8 +221,8 @@ async function contender(
     deliver: async (frame) => {
       const ws = await server();
       ws.send(frame);
-      ws.send(marker);
       sent += 1;
+      ws.send(typeof marker === 'string' ? marker : marker(sent));
       await marks.wait(sent);
     },
     close: async () => {
@@ -209,7 +252,12 @@ export function bareClient(): Promise<Contender> {
 }
 
 /** The adapters' secrets: a test checks none reaches a log line. */
-export const SECRETS = { paymentsense: 'tok_fuzz_secret_7f3a9c', modulusKey: 'mk_fuzz_secret_51be02', modulusSecret: 'ms_fuzz_secret_c8d4e6' } as const;
+export const SECRETS = {
+  paymentsense: 'tok_fuzz_secret_7f3a9c', modulusKey: 'mk_fuzz_secret_51be02', modulusSecret: 'ms_fuzz_secret_c8d4e6',
+  dojo: 'sk_sandbox_fuzz_secret_0b8e41', sensepassDevice: 'sp_fuzz_device_secret_92d7aa',
+} as const;
+
+const RATES_CHANNEL = 'private-exchange-rate';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -237,6 +285,104 @@ export function modulusClient(logger: Logger = quiet): Promise<Contender> {
     await untilState(() => p.state.name === 'connected');
     return { close: () => p.stop() };
   }, '{"action":"FUZZ_MARKER"}');
+}
+
+export function dojoClient(logger: Logger = quiet): Promise<Contender> {
+  return contender('EposServer', async (url, onMarker) => {
+    const server = new EposServer({
+      url: () => `${url}/epos`, apiKey: SECRETS.dojo, softwareHouseId: 'SH1', register: async () => undefined,
+      logger, heartbeatIntervalMs: 30_000, backoff: { initialMs: 20, maxMs: 100 },
+    });
+    server.serve(new Set(['GetOrderByIdV1']), async (request: InboundRequest) => {
+      if ((request.params as { orderId?: unknown }).orderId === 'FUZZ_MARKER') onMarker();
+      return { id: 'o-1', status: 'Accepted' };
+    });
+    server.start();
+    await untilState(() => server.state.name === 'connected');
+    return { close: () => server.stop() };
+  }, (n) => `{"jsonrpc":"2.0","id":"marker-${n}","method":"GetOrderByIdV1","params":{"headers":${DOJO_HEADERS},"orderId":"FUZZ_MARKER"}}`);
+}
+
+/**
+ * A contender on a simulator that speaks the protocol (Pusher, Socket.IO): `sendRaw` puts the
+ * frame on the wire as it is, `sendMarker(n)` sends an ordinary event numbered n that the adapter
+ * reports. A protocol library may drop the connection on a frame it cannot decode (socket.io-client
+ * does, on a broken packet); the marker is then sent again until the new connection carries it.
+ */
+async function simulated(name: string, parts: {
+  sendRaw: (frame: string) => number;
+  sendMarker: (n: number) => number;
+  connections: () => number;
+  close: () => Promise<void>;
+}, register: (onMarker: (n: number) => void) => void): Promise<Contender> {
+  let seen = 0;
+  register((n) => { if (n > seen) seen = n; });
+  let next = 0;
+  const until = async (n: number) => {
+    const started = Date.now();
+    let lastSend = Date.now();
+    while (seen < n) {
+      if (Date.now() - started > MARK_TIMEOUT_MS) throw new Error(`${name}: marker ${n} not handled within ${MARK_TIMEOUT_MS} ms`);
+      // A marker lost with a dropped connection is sent again on the next one.
+      if (Date.now() - lastSend > 250) {
+        parts.sendMarker(n);
+        lastSend = Date.now();
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  // Ready once a marker reaches the adapter (it has subscribed).
+  next += 1;
+  parts.sendMarker(next);
+  await until(next);
+  return {
+    name,
+    server: () => Promise.reject(new Error(`${name}: the simulator owns the server socket`)),
+    connections: parts.connections,
+    deliver: async (frame) => {
+      next += 1;
+      parts.sendRaw(frame.toString());
+      parts.sendMarker(next);
+      await until(next);
+    },
+    close: parts.close,
+  };
+}
+
+export async function quickpayClient(logger: Logger = quiet): Promise<Contender> {
+  const sim = new QuickPaySimulator({ rateIntervalMs: 0, paymentIntervalMs: 0 });
+  const { apiUrl } = await sim.start();
+  const p = new QuickPayProvider({
+    environment: 'custom', url: apiUrl, appKey: SIMULATOR_APP_KEY, merchantId: SIMULATOR_MERCHANT_ID,
+    apiKey: SIMULATOR_API_KEY, privateKeyPem: simulatorKeys().privateKeyPem, logger, backoff: { initialMs: 20, maxMs: 100 },
+  });
+  p.setTopics(['rates']);
+  p.start();
+  return simulated('QuickPayProvider', {
+    // An empty frame is not sent: it only asks whether a connection is open.
+    sendRaw: (frame) => sim.sendRaw(frame),
+    sendMarker: (n) => sim.publish(RATES_CHANNEL, 'fuzz.marker', { n }),
+    connections: () => sim.connectionsAccepted,
+    close: async () => { await p.stop(); await sim.stop(); },
+  }, (onMarker) => p.onNotification((e: NotificationEvent) => { if (e.event === 'fuzz.marker') onMarker((e.data as { n: number }).n); }));
+}
+
+export async function sensepassClient(logger: Logger = quiet): Promise<Contender> {
+  const sim = new SensePassSimulator({ deviceIds: [SECRETS.sensepassDevice] });
+  const { url } = await sim.start();
+  const p = new SensePassProvider({ environment: 'custom', url, deviceId: SECRETS.sensepassDevice, logger, backoff: { initialMs: 20, maxMs: 100 } });
+  p.start();
+  // A transaction number of 56 characters, as SensePass's are: "m", the marker's number, "e"s.
+  const marker = (n: number) => `m${n}`.padEnd(56, 'e');
+  return simulated('SensePassProvider', {
+    sendRaw: (frame) => sim.sendRawToDevice(SECRETS.sensepassDevice, frame),
+    sendMarker: (n) => sim.sendRawToDevice(SECRETS.sensepassDevice, `{"TransactionNumber":"${marker(n)}","status":6}`),
+    connections: () => sim.socketConnections,
+    close: async () => { await p.stop(); await sim.stop(); },
+  }, (onMarker) => p.onNotification((e: NotificationEvent) => {
+    const number = (e.data as { TransactionNumber?: unknown } | null)?.TransactionNumber;
+    if (typeof number === 'string' && number.startsWith('m')) onMarker(Number.parseInt(number.slice(1), 10));
+  }));
 }
 
 async function untilState(check: () => boolean): Promise<void> {

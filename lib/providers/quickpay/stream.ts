@@ -9,6 +9,7 @@ import { tapSafely, type WireTap } from '../../core/wire-log';
 import Pusher from 'pusher-js';
 import type { ChannelAuthorizationCallback, ChannelAuthorizationHandler, Options } from 'pusher-js';
 import { Backoff } from '../../core/backoff';
+import { MAX_NESTING, nestedTooDeepAnywhere } from '../../core/frame-guard';
 import { describeFrame, type Redactor } from '../../core/redact';
 import type { ConnectionState, Logger } from '../../core/types';
 import type { ChannelAuthOutcome } from './authorizer';
@@ -17,6 +18,20 @@ import { attachPusherLog } from './pusher-log';
 import { checkFrame, checkPusherErrorData, checkSubscriptionCount } from './schemas';
 import { ChannelSubscriptions, type RefusedRetry } from './subscriptions';
 import type { QuickPayEndpoints } from './urls';
+import { useBoundedWebSocket } from './websocket';
+
+const GUARDED = Symbol('pos-payments frame guard');
+/**
+ * Pusher Channels caps an event's data at 10 KB by default [related: Pusher protocol]; a frame 25
+ * times that is dropped unparsed, so that pusher-js's parsing twice (frame, then data) and its
+ * debug stringify of every event never run on megabytes.
+ */
+const MAX_FRAME_CHARS = 256 * 1024;
+/** The part of pusher-js's TransportConnection the frame guard wraps. */
+interface GuardableTransport {
+  onMessage?: (message: { data?: unknown }) => void;
+  [GUARDED]?: true;
+}
 
 export interface StreamOptions {
   appKey: string;
@@ -167,6 +182,7 @@ export class QuickPayStream {
   }
 
   private create(e: QuickPayEndpoints): Pusher {
+    useBoundedWebSocket();
     const authorizer: ChannelAuthorizationHandler = (params, callback) => this.authorizeFor(this.generation, params.socketId, params.channelName, callback);
     const options: Options = {
       // Required by pusher-js 8's option check; with wsHost given it names nothing [related: pusher-js].
@@ -274,6 +290,35 @@ export class QuickPayStream {
     }
   }
 
+  /**
+   * pusher-js decodes every frame and then, logging on or off, JSON-stringifies the decoded event
+   * for a debug line; on an event nested thousands deep that overflows the stack inside its socket
+   * handler, an exception nothing catches, which would end the Node-RED process. Such a frame is
+   * dropped before pusher-js sees it, through the current transport's message hook (pusher-js
+   * offers no public one; the hook is only wrapped when it is there, so a later pusher-js
+   * without it loses this guard, not the connection). Frames before 'connected' are the
+   * handshake only.
+   */
+  private guardTransport(): void {
+    const pusher = this.pusher;
+    const transport = (pusher?.connection.connection as unknown as { transport?: GuardableTransport } | null)?.transport;
+    if (!transport || typeof transport.onMessage !== 'function' || transport[GUARDED]) return;
+    const original = transport.onMessage;
+    transport[GUARDED] = true;
+    transport.onMessage = (message) => {
+      const data = message?.data;
+      if (typeof data === 'string') {
+        const problem = data.length > MAX_FRAME_CHARS ? `over ${MAX_FRAME_CHARS} characters (${data.length})`
+          : nestedTooDeepAnywhere(data) ? `nested more than ${MAX_NESTING} deep` : undefined;
+        if (problem) {
+          this.log('warn', `QuickPay: dropped a frame ${problem}, unparsed: ${this.show(data.slice(0, 200))}`);
+          return;
+        }
+      }
+      original.call(transport, message);
+    };
+  }
+
   private onPusherState(previous: string, current: string): void {
     switch (current) {
       case 'connecting':
@@ -286,6 +331,7 @@ export class QuickPayStream {
         this.lastError = undefined;
         this.log('info', `QuickPay: connected${this.attempt > 0 ? ` after ${this.attempt} retr${this.attempt === 1 ? 'y' : 'ies'}` : ''}`);
         this.attempt = 0;
+        this.guardTransport();
         this.setConn({ name: 'connected' });
         this.subs.connected();
         return;

@@ -7,7 +7,7 @@
 import type { WireTap } from '../../core/wire-log';
 import { PosError, isPosError } from '../../core/errors';
 import type { AttemptRecord, Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
-import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
+import { describeFrame, jsonHead, makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type Terminal } from '../../core/types';
 import { mapSaleResult, notificationOf, pendingCommit } from './mapping';
 import { refundResult, runRefund } from './refund';
@@ -429,13 +429,7 @@ export class SensePassProvider implements PaymentProvider {
       }
     }
     if (!checkTransaction(value)) {
-      let shown: string;
-      try {
-        shown = describeFrame(JSON.stringify(value) ?? String(value), this.redact);
-      } catch {
-        shown = typeof value;
-      }
-      this.logger.warn(`SensePass: dropped a message that is not a transaction (${checkTransaction.explain()}): ${shown}`);
+      this.logger.warn(`SensePass: dropped a message that is not a transaction (${checkTransaction.explain()}): ${describeFrame(jsonHead(value), this.redact)}`);
       return;
     }
     const t = value;

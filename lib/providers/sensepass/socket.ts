@@ -9,6 +9,7 @@ import { tapSafely, type WireTap } from '../../core/wire-log';
 import { EventEmitter } from 'node:events';
 import { io as ioV4 } from 'socket.io-client';
 import { Backoff } from '../../core/backoff';
+import { MAX_NESTING, nestedTooDeep } from '../../core/frame-guard';
 import { requireOptional } from '../../core/optional-module';
 import type { Redactor } from '../../core/redact';
 import { MAX_FRAME_BYTES } from '../../core/socket';
@@ -169,6 +170,7 @@ export class SensePassSocket extends EventEmitter<SensePassSocketEvents> {
       this.transition({ name: 'error', reason });
       return;
     }
+    this.guardDecoder(socket);
     const a = this.track(socket);
     this.attempt = a;
     // The library's timeout covers opening the engine; this one also covers the namespace handshake.
@@ -176,6 +178,26 @@ export class SensePassSocket extends EventEmitter<SensePassSocketEvents> {
       a.handshakeTimer = undefined;
       if (!a.opened) this.fail(a, `no Socket.IO handshake within ${this.handshakeTimeoutMs} ms`);
     }, this.handshakeTimeoutMs + 500);
+  }
+
+  /**
+   * socket.io-client JSON.parses every packet itself, and 1 MB of nested brackets takes over
+   * 100 ms to parse; no SensePass message nests more than a few levels. Such a packet is dropped
+   * before the parser sees it, by wrapping this socket's own decoder (each socket has its own
+   * Manager here, forceNew). Both client versions keep it as `io.decoder` with `add(packet)`; when
+   * a later version does not, the guard is skipped and parsing is as before.
+   */
+  private guardDecoder(socket: IoSocket): void {
+    const decoder = (socket as unknown as { io?: { decoder?: { add?: (packet: unknown) => void } } }).io?.decoder;
+    const add = decoder?.add;
+    if (!decoder || typeof add !== 'function') return;
+    decoder.add = (packet: unknown) => {
+      if (typeof packet === 'string' && nestedTooDeep(packet)) {
+        this.log('warn', `SensePass: dropped a message nested more than ${MAX_NESTING} deep (${packet.length} characters), unparsed`);
+        return;
+      }
+      add.call(decoder, packet);
+    };
   }
 
   private track(socket: IoSocket): Attempt {
@@ -189,7 +211,8 @@ export class SensePassSocket extends EventEmitter<SensePassSocketEvents> {
       ['disconnect', (reason: unknown) => this.onDisconnect(a, String(reason))],
       ['message', (...args: unknown[]) => {
         if (a !== this.attempt || !this.running) return;
-        tapSafely(this.opts.wire, 'in', safeJson(args[0]), 'message');
+        // Serialised only for a wire log: a megabyte message would cost tens of ms for nothing.
+        if (this.opts.wire) tapSafely(this.opts.wire, 'in', safeJson(args[0]), 'message');
         this.safeEmit('message', args[0]);
       }],
     ];

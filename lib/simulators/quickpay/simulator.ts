@@ -174,6 +174,18 @@ export class QuickPaySimulator {
     this.publisher.publishNotification(level, title, message);
   }
 
+  /**
+   * Sends one text frame as it is to every open connection (a malformed or huge frame, for a
+   * test or by hand); the history records only its length. Returns how many connections got it.
+   */
+  sendRaw(text: string): number {
+    let count = 0;
+    for (const conn of this.server.connections()) {
+      if (this.server.sendText(conn, text, `(raw frame of ${text.length} characters)`)) count += 1;
+    }
+    return count;
+  }
+
   /** Kills every client socket without a close frame, as a network drop. */
   dropAll(): void {
     const n = this.server.dropAll();

@@ -123,6 +123,17 @@ export class SensePassSimulator {
     this.io?.to(room(deviceId)).emit('message', payload);
   }
 
+  /**
+   * Sends a `message` whose payload is this JSON text as it is, unparsed and unchecked (a frame
+   * JSON.stringify could not make, such as deep nesting or broken JSON), to a device's sockets.
+   */
+  sendRawToDevice(deviceId: string, json: string): number {
+    const sockets = this.io ? [...this.io.of('/').sockets.values()].filter((s) => s.rooms.has(room(deviceId))) : [];
+    // A Socket.IO EVENT packet on the main namespace is "2" and the JSON array of name and args.
+    for (const s of sockets) s.conn.write(`2["message",${json}]`);
+    return sockets.length;
+  }
+
   start(): Promise<{ url: string }> {
     this.started ??= this.listen();
     return this.started;
