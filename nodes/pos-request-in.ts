@@ -71,10 +71,13 @@ export = function (RED: RedApi): void {
       return answer;
     }
 
-    // Not removed (a partial deploy restarts this node): its method stays registered for its return.
+    // Not removed (a partial deploy restarts this node): its method stays registered for its
+    // return, and the requests already in the flow stay open for the response node, which may
+    // well answer them after the restart (each still ends at its own timeout). Removed: nothing
+    // will answer them, so the provider hears so at once.
     node.on('close', (removed: boolean, done: () => void) => {
       leave?.(removed === true);
-      abandonRequests(node.id, 'the request-in node was stopped (redeploy) before the flow answered');
+      if (removed === true) abandonRequests(node.id, 'the request-in node was deleted before the flow answered');
       done();
     });
   });

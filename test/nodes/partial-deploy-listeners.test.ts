@@ -89,5 +89,51 @@ describe('partial deploys of listening nodes (nodes)', function () {
       assert.equal(state, 'connected');
       assert.equal(helper.getNode('cfg').connection.provider.state.name, 'connected');
     });
+
+    it('a request in the flow while its request-in node is modified and redeployed is still answered by the flow, on the same socket', async () => {
+      const held = [
+        { id: 'tab', type: 'tab', label: 'partial' },
+        dojoConfig(url),
+        { id: 'in', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'GetOrderByIdV1', timeout: 5, wires: [['hold']] },
+        { id: 'hold', z: 'tab', type: 'helper' },
+        { id: 'out', z: 'tab', type: 'pos-response', wires: [] },
+      ];
+      await helper.load(dojoNodes, held, dojoCredentials());
+      await sim.waitForCapabilities(['GetOrderById'], 5000);
+      const msgs = collect('hold');
+      const connections = sim.connectionCount;
+      const calling = sim.call('GetOrderByIdV1', { orderId: 'held-1' }, { timeoutMs: 8000 });
+      await until(() => msgs.length === 1, 'the request in the flow');
+      // The flow is still working on it when the request-in node changes.
+      held[2] = { ...held[2], name: 'orders, renamed' };
+      await helper.setFlows(held, 'nodes', dojoCredentials());
+      assert.equal(helper.getNode('in').name, 'orders, renamed');
+      const order = { id: 'held-1', status: 'Accepted', details: { orderType: 'DineIn', dineIn: { tableId: 't-1' } } };
+      helper.getNode('out').receive({ ...msgs[0], payload: order });
+      const answer = await calling;
+      assert.equal(answer.error, undefined, `answered with an error: ${JSON.stringify(answer.error)}`);
+      assert.deepEqual((answer.result as { id: string }).id, 'held-1');
+      assert.equal(sim.connectionCount, connections, 'no new connection');
+    });
+
+    it('a request-in node deleted while its request is in the flow answers it with an error at once', async () => {
+      const held = [
+        { id: 'tab', type: 'tab', label: 'partial' },
+        dojoConfig(url),
+        { id: 'in', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'GetOrderByIdV1', timeout: 5, wires: [['hold']] },
+        { id: 'hold', z: 'tab', type: 'helper' },
+        { id: 'keep', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'SearchOrdersV1', timeout: 5, wires: [[]] },
+      ];
+      await helper.load(dojoNodes, held, dojoCredentials());
+      await sim.waitForCapabilities(['GetOrderById'], 5000);
+      const msgs = collect('hold');
+      const calling = sim.call('GetOrderByIdV1', { orderId: 'held-2' }, { timeoutMs: 8000 });
+      await until(() => msgs.length === 1, 'the request in the flow');
+      const started = Date.now();
+      await helper.setFlows(held.filter((n) => n.id !== 'in'), 'nodes', dojoCredentials());
+      const answer = await calling;
+      assert.ok(answer.error, 'answered with an error');
+      assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms, not at the 5 s timeout`);
+    });
   });
 });
