@@ -287,7 +287,7 @@ function render(report: Report): string {
       [
         `worst in the adapters: ${shown(fg.worst.ours)} ${fmtLatency(fg.worst.ours.ours)}  target <= ${fg.target} ms  ${fg.pass ? 'PASS' : 'FAIL'}`,
         `worst in the bare client: ${shown(fg.worst.bare)} ${fmtLatency(fg.worst.bare.bare)} (JSON.parse alone)`,
-        `connections seen by the servers: paymentsense ${fg.connections.paymentsense}, modulus ${fg.connections.modulus} (1 = survived every frame)`,
+        `connections seen by the servers: ${Object.entries(fg.connections).map(([p, n]) => `${p} ${n} (expected ${fg.expectedConnections[p as keyof typeof fg.connections]})`).join(', ')}; 1 = survived every frame`,
       ],
     ));
     out.push('');
