@@ -110,6 +110,11 @@ export class PaymentService {
     this.recovered = listener;
   }
 
+  /** A result the flow that asked for it can no longer hear (its pay node was deleted meanwhile): reported as payment_recovered. */
+  reportUnheard(result: PaymentResult): void {
+    this.recovered(result);
+  }
+
   pay(request: PaymentRequest, opts: PayOptions): Promise<PayOutcome> {
     const capability = capabilityOf(request.kind);
     if (!this.provider.capabilities[capability]) {

@@ -40,6 +40,14 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
     config = withDefaults(type, config);
     const node = this;
     const binding = bindFlowNode(RED, node, config, kind === 'sale' ? 'pay' : 'refund');
+    // Deleted by a deploy while a payment ran: its result reaches no flow through this node, so
+    // it is reported as payment_recovered, like a result found by a recovery. (Redeployed, not
+    // deleted, the node's messages still reach the flow.)
+    let deleted = false;
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (removed === true) deleted = true;
+      done();
+    });
 
     async function act(action: Action, msg: NodeMessage): Promise<void> {
       const reference = parseReference(msg.payload);
@@ -72,6 +80,7 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
       // Functions: the text is formatted only if the throttled status gets to show it.
       binding.show(() => textStatus(RED, STATUS_OF[request.kind], { amount: formatMinor(request.amount, request.currency), reference: request.originalReference ?? '' }));
       const onProgress = (event: ProgressEvent) => {
+        if (deleted) return;
         binding.show(() => progressStatus(RED, event.event, event.message));
         const progress = RED.util.cloneMessage(msg);
         progress.topic = event.event;
@@ -80,6 +89,10 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
       };
       const busy = config.busy === 'fail' ? 'fail' : 'queue';
       const { result, duplicate } = await connection.payments.pay(request, { timeoutMs: timeout, onProgress, busy });
+      if (deleted) {
+        connection.payments.reportUnheard(result);
+        return;
+      }
       binding.show(() => resultStatus(RED, result));
       msg.payload = result;
       msg.topic = result.outcome;

@@ -65,6 +65,30 @@ describe('Paymentsense: deploys and busy terminals (nodes)', function () {
     assert.equal(sim.ledger.length, 2);
   });
 
+  it('a pay node deleted while it pays: its result, heard by no flow, is reported as payment_recovered', async () => {
+    const withListener = [
+      ...flow(),
+      { id: 'notes', z: 'tab', type: 'pos-notification-in', provider: 'paymentsense', paymentsense: 'cfg', wires: [['events']] },
+      { id: 'events', z: 'tab', type: 'helper' },
+    ];
+    await helper.load(ALL_NODES, withListener, credentials);
+    await until(connected(), 'the connection');
+    const results = collect('result');
+    const progress = collect('progress');
+    const events = collect('events');
+    helper.getNode('pay').receive({ payload: { amount: 1000, currency: 'GBP', reference: 'GONE-1' } });
+    await until(() => progress.length > 0, 'the payment to start');
+    await helper.setFlows(withListener.filter((n) => n.id !== 'pay'), 'nodes', credentials);
+    const recovered = () => events.filter((m) => m.payload.event === 'payment_recovered');
+    await until(() => recovered().length === 1, 'payment_recovered', 10000);
+    const event = recovered()[0]!.payload;
+    assert.equal(event.reference, 'GONE-1');
+    assert.equal((event.data as { outcome: string }).outcome, 'approved');
+    assert.equal(results.length, 0, 'nothing came out of the deleted node');
+    assert.equal(sim.ledger.length, 1);
+    assert.equal(sim.connectionAttempts, 1, 'the connection stayed for the notification node');
+  });
+
   it('the last user deleted by a "modified nodes" deploy: the connection closes', async () => {
     await helper.load(ALL_NODES, flow(), credentials);
     await until(connected(), 'the connection');
