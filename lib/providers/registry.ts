@@ -41,6 +41,16 @@ export function providerOfConfigType(type: string): string | undefined {
   return PROVIDER_NAMES.includes(name) ? name : undefined;
 }
 
+/**
+ * What a provider's adapter can do, from the table: the adapters read it here rather than keep
+ * a copy of their own. An unknown name is a programming error, so it throws.
+ */
+export function capabilitiesOf(name: string): Capabilities {
+  const entry = providerEntry(name);
+  if (!entry) throw new Error(`${name} is not in lib/providers/registry.json`);
+  return Object.freeze({ ...entry.capabilities });
+}
+
 export function providerEntry(name: string): ProviderEntry | undefined {
   return PROVIDER_TABLE.find((p) => p.name === name);
 }

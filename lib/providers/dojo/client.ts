@@ -4,7 +4,7 @@
 
 import { PosError } from '../../core/errors';
 import type { RequestServer } from '../../core/inbound';
-import type { AttemptRecord, Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
+import type { AttemptRecord, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type Terminal } from '../../core/types';
 import { DojoCounter } from './counter';
@@ -15,6 +15,7 @@ import { LeasedConnection, type Runnable } from '../../core/leased-connection';
 import type { ConnectionLease } from '../../core/leased-provider';
 import { Listeners } from '../../core/listeners';
 import type { WireTap } from '../../core/wire-log';
+import { capabilitiesOf } from '../registry';
 
 export interface DojoOptions {
   environment: DojoEnvironment;
@@ -47,11 +48,6 @@ export interface DojoOptions {
   wire?: WireTap;
 }
 
-const CAPABILITIES: Capabilities = {
-  pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
-  // Manual capture: a pre-auth is a Manual payment intent, then a capture or a reversal [spec]; Dojo has no zero-amount check.
-  preauth: true, completion: true, release: true, verify: false, reports: false,
-};
 
 /** Header values travel verbatim; a line break or control character would break (or forge) a header. */
 const HEADER_SAFE = /^[\x21-\x7e][\x20-\x7e]*$/;
@@ -61,7 +57,8 @@ const EVENT_HOLD_MS = 5000;
 
 export class DojoProvider implements PaymentProvider {
   readonly name = 'dojo' as const;
-  readonly capabilities = CAPABILITIES;
+  // From the provider table. Manual capture: a pre-auth is a Manual payment intent, then a capture or a reversal [spec]; Dojo has no zero-amount check.
+  readonly capabilities = capabilitiesOf('dojo');
   readonly requests: RequestServer;
   private readonly server: EposServer;
   private readonly rest: DojoRest;

@@ -27,6 +27,7 @@ import {
   type WireErrorFrame, type WireFrame, type WirePaymentComplete, type WirePaymentVoided, type WireStatusUpdate, type WireTerminal,
 } from './wire';
 import { Listeners } from '../../core/listeners';
+import { capabilitiesOf } from '../registry';
 
 export interface ModulusOptions {
   /** 'test' and 'production' both use the endpoint host Modulus provisions per customer: wss://<endpoint>/v1. 'custom': url is a base such as ws://127.0.0.1:8080 (we append /v1). */
@@ -63,11 +64,6 @@ export interface ModulusOptions {
   wire?: WireTap;
 }
 
-const CAPABILITIES = {
-  pay: true, refund: false, cancel: false, signature: false, terminals: true, notifications: true, requests: false,
-  // The Terminal Gateway documents sales only.
-  preauth: false, completion: false, release: false, verify: false, reports: false,
-} as const;
 
 /** Header values travel verbatim; a line break or control character would break (or forge) a header. */
 const HEADER_SAFE = /^[\x21-\x7e][\x20-\x7e]*$/;
@@ -90,7 +86,8 @@ interface TerminalWaiter {
 
 export class ModulusProvider implements PaymentProvider {
   readonly name = 'modulus' as const;
-  readonly capabilities = CAPABILITIES;
+  // From the provider table. The Terminal Gateway documents sales only.
+  readonly capabilities = capabilitiesOf('modulus');
   private readonly socket: ReconnectingSocket;
   private readonly heartbeat: AppHeartbeat;
   private readonly redact: Redactor;

@@ -7,7 +7,7 @@ import { eventName } from '../../core/names';
 import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
 import type { RequestServer } from '../../core/inbound';
 import { PAT_OFF, type PatServer } from './pat';
-import type { Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
+import type { LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
 import type { WireTap } from '../../core/wire-log';
@@ -19,6 +19,7 @@ import { APP_ERROR, METHOD, type WireNotificationParams, type WireSignatureParam
 import { Listeners } from '../../core/listeners';
 import type { ReportRequest, ReportResult, ReportRun } from '../../core/report';
 import { runReport } from './report';
+import { capabilitiesOf } from '../registry';
 
 export interface PaymentsenseOptions extends PaymentsenseEndpoint {
   verifyTls?: boolean;
@@ -48,11 +49,6 @@ interface ActivePayment {
   signature?: { answer: (accepted: boolean) => void; timer: NodeJS.Timeout };
 }
 
-const CAPABILITIES: Capabilities = {
-  pay: true, refund: true, cancel: true, signature: true, terminals: true, notifications: true, requests: true,
-  // preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
-  preauth: true, completion: true, release: false, verify: true, reports: true,
-};
 
 /** Said in every `unknown` result while the server lacks the look-up, so a person knows to check the terminal. */
 const NO_LOOKUP = 'this Connect server does not offer the transactionDetails look-up, so the pack cannot ask what became of the payment; check the terminal';
@@ -62,7 +58,8 @@ const PING_LIKE = /^(ping|heartbeat|keep-?alive)$/i;
 
 export class PaymentsenseProvider implements PaymentProvider {
   readonly name = 'paymentsense' as const;
-  readonly capabilities = CAPABILITIES;
+  // From the provider table. preAuth, completion and accountVerification are Perform Transaction methods [doc]; Connect documents no release of a pre-auth.
+  readonly capabilities = capabilitiesOf('paymentsense');
   /** The terminals' pay-at-table requests; with pay at table off, a server that says so. */
   readonly requests: RequestServer;
   private readonly socket: ReconnectingSocket;

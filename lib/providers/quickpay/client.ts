@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { PosError } from '../../core/errors';
 import { Listeners } from '../../core/listeners';
-import type { Capabilities, LookupResult, PaymentProvider, Unsubscribe } from '../../core/provider';
+import type { LookupResult, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type Terminal } from '../../core/types';
 import { authBody, requestChannelAuth, type ChannelAuthOutcome } from './authorizer';
@@ -21,6 +21,7 @@ import { withPusherScrub } from './pusher-log';
 import { ReplayGuard } from './replay-guard';
 import { QuickPayStream } from './stream';
 import { AUTH_PATH, quickpayEndpoints } from './urls';
+import { capabilitiesOf } from '../registry';
 
 export interface QuickPayOptions {
   /** 'test' = sandbox: wss://sandbox-ws.quickpay.best/app/<appKey>, REST https://sandbox-api.quickpay.best ; 'production': wss://ws.quickpay.best, https://api.quickpay.best ; 'custom': url = one base such as http://127.0.0.1:8705 or ws://127.0.0.1:8705 → WS ws(s)://host:port/app/<key> (path prefix of the URL kept as wsPath) and REST http(s)://host:port (same path prefix) */
@@ -62,10 +63,6 @@ export interface QuickPayOptions {
   wire?: WireTap;
 }
 
-const CAPABILITIES = {
-  pay: false, refund: false, cancel: false, signature: false, terminals: false, notifications: true, requests: false,
-  preauth: false, completion: false, release: false, verify: false, reports: false,
-} as const satisfies Capabilities;
 
 const DEFAULT_PAYMENT_EVENT = 'payment.status.updated';
 const DEFAULT_NOTIFICATION_EVENT = 'system.notification';
@@ -75,7 +72,7 @@ const MAX_WARNED = 200;
 
 export class QuickPayProvider implements PaymentProvider {
   readonly name = 'quickpay' as const;
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = capabilitiesOf('quickpay');
   private readonly redact: Redactor;
   private readonly logger: Logger;
   private readonly key: KeyObject;

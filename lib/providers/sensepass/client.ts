@@ -6,7 +6,7 @@
 
 import type { WireTap } from '../../core/wire-log';
 import { PosError, isPosError } from '../../core/errors';
-import type { AttemptRecord, Capabilities, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
+import type { AttemptRecord, LookupResult, PaymentAttempt, PaymentProvider, Unsubscribe } from '../../core/provider';
 import { describeFrame, jsonHead, makeRedactor, type Redactor } from '../../core/redact';
 import { silentLogger, type ConnectionState, type Logger, type NotificationEvent, type PaymentResult, type Terminal } from '../../core/types';
 import { mapSaleResult, notificationOf, pendingCommit } from './mapping';
@@ -19,6 +19,7 @@ import { statusInfo } from './status';
 import { RunningSale, type Source } from './tracker';
 import { sensepassEndpoints } from './urls';
 import { Listeners } from '../../core/listeners';
+import { capabilitiesOf } from '../registry';
 
 export interface SensePassOptions {
   /** 'test' = sandbox: REST https://api.sandbox.sensepass.com/api, Socket.IO https://api.sandbox.sensepass.com ; 'production' = api.sensepass.com ; 'custom': url is a base such as http://127.0.0.1:8080 -> REST <url>/api, Socket.IO <url> (default path /socket.io/) */
@@ -50,11 +51,6 @@ export interface SensePassOptions {
   wire?: WireTap;
 }
 
-const CAPABILITIES = {
-  pay: true, refund: true, cancel: true, signature: false, terminals: false, notifications: true, requests: false,
-  // SensePass documents sales and refunds only.
-  preauth: false, completion: false, release: false, verify: false, reports: false,
-} as const satisfies Capabilities;
 
 /** Keys of request.options the adapter sets itself on init; everything else goes to SensePass as it is. */
 const INIT_CONTROL = new Set(['amount', 'isCent', 'currency', 'deviceId', 'apiKey', 'posData', 'transactionNumber', 'transactionId']);
@@ -66,7 +62,8 @@ const MAX_RECENT = 100;
 
 export class SensePassProvider implements PaymentProvider {
   readonly name = 'sensepass' as const;
-  readonly capabilities = CAPABILITIES;
+  // From the provider table. SensePass documents sales and refunds only.
+  readonly capabilities = capabilitiesOf('sensepass');
   private readonly rest: SensePassRest;
   private readonly socket: SensePassSocket;
   private readonly redact: Redactor;
