@@ -23,6 +23,11 @@ export interface ProviderEntry {
   readonly singleConnection?: string;
   /** The methods a request-in node may answer. */
   readonly requestMethods?: readonly string[];
+  /**
+   * Dialog rows of a flow node (by type) that only this provider uses, e.g. a notification
+   * node's streams: rows marked data-pos-option="<option>" show while such a provider is chosen.
+   */
+  readonly flowNodeOptions?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
 
 export const PROVIDER_TABLE: readonly ProviderEntry[] = table.providers;
