@@ -45,6 +45,8 @@ interface Running {
   sessionId?: string;
   /** Set by cancel() before the session exists, so none is started. */
   cancelWanted: boolean;
+  /** What the flow has been told of the session so far (set once it is followed). */
+  seen?: { notifications: number; status: string | undefined };
 }
 
 interface Unstarted { intentId: string; amount: number; currency: string; tip: number; cashback: number }
@@ -130,13 +132,19 @@ export class DojoCounter {
       run.cancelWanted = true;
       return;
     }
+    let answer: DojoTerminalSession | undefined;
     try {
-      await this.rest.cancelTerminalSession(run.sessionId);
+      answer = await this.rest.cancelTerminalSession(run.sessionId);
     } catch (err) {
       if (dojoStatus(err) === 422) {
         throw new PosError('provider_error', `too late to cancel "${reference}": the terminal is already completing the payment; its result follows`);
       }
       throw err;
+    }
+    // The answer says CancelRequested: the flow hears "cancelling" now, not only if a poll
+    // happens to land in the moment before the terminal ends the session.
+    if (answer && run.seen && this.running.get(reference) === run && !isFinalStatus(run.seen.status ?? '') && !isFinalStatus(answer.status)) {
+      this.report(run, answer, run.seen);
     }
     // The outcome (Canceled, or Captured if the card was quicker) still arrives through polling.
   }
@@ -278,6 +286,7 @@ export class DojoCounter {
     run.terminalId = first.terminalId ?? run.terminalId;
     await attempt.note({ terminalSessionId: first.id });
     const seen = { notifications: 0, status: undefined as string | undefined };
+    run.seen = seen;
     let session = first;
     let authorizedPolls = 0;
     let cancelSent = false;
