@@ -15,6 +15,14 @@ export interface BenchConfig {
     /** A slice that has not finished by then is cut short and its partial rate counts. */
     sliceTimeoutMs: number;
     target: number;
+    /** The second run of measurement 1: few requests in flight (default 1), its own sizes and target. */
+    low: {
+      inflight: number;
+      requests: number;
+      slices: number;
+      warmupRequests: number;
+      target: number;
+    };
   };
   pay: {
     rounds: number;
@@ -33,6 +41,8 @@ export interface BenchConfig {
     inflight: number;
     warmupRequests: number;
     sliceTimeoutMs: number;
+    /** ours / core Node-RED websocket flow, median of per-round ratios. */
+    target: number;
   };
   memory: {
     connections: number;
@@ -112,7 +122,14 @@ export function loadConfig(): BenchConfig {
       inflight: int('BENCH_RPC_INFLIGHT', 64, 1, 10_000),
       warmupRequests: int('BENCH_RPC_WARMUP', quick ? 6_000 : 40_000),
       sliceTimeoutMs: int('BENCH_RPC_SLICE_TIMEOUT_MS', 20_000),
-      target: num('BENCH_RPC_TARGET', 0.85),
+      target: num('BENCH_RPC_TARGET', 1.0),
+      low: {
+        inflight: int('BENCH_RPC_LOW_INFLIGHT', 1, 1, 10_000),
+        requests: int('BENCH_RPC_LOW_REQUESTS', quick ? 3_000 : 20_000),
+        slices: int('BENCH_RPC_LOW_SLICES', quick ? 4 : 12, 1, 1000),
+        warmupRequests: int('BENCH_RPC_LOW_WARMUP', quick ? 2_000 : 10_000),
+        target: num('BENCH_RPC_LOW_TARGET', 0.95),
+      },
     },
     pay: {
       rounds,
@@ -129,6 +146,7 @@ export function loadConfig(): BenchConfig {
       inflight: int('BENCH_DOJO_INFLIGHT', 64, 1, 10_000),
       warmupRequests: int('BENCH_DOJO_WARMUP', quick ? 2_000 : 8_000),
       sliceTimeoutMs: int('BENCH_DOJO_SLICE_TIMEOUT_MS', 20_000),
+      target: num('BENCH_DOJO_TARGET', 0.8),
     },
     memory: {
       connections: int('BENCH_CONNECTIONS', quick ? 100 : 500, 1, 20_000),

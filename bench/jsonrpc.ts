@@ -12,6 +12,11 @@
 // its speed changes by 2x within seconds, and long back-to-back runs measure that instead.
 // global.gc() runs before every slice so one contender's garbage is not collected on the
 // other's clock.
+//
+// Two runs, each with its own warm-up, rounds and target: 64 requests in flight (throughput,
+// target ours/bare >= 1.0) and 1 in flight (one round trip at a time, so the figure is the
+// latency each request adds; target >= 0.95). Each request's time from call to validated result
+// is recorded in the timed slices (p50/p99 per contender).
 
 import WebSocket from 'ws';
 import { JsonRpcPeer } from '../lib/core/jsonrpc';
@@ -20,7 +25,7 @@ import { isWireTerminal } from '../lib/providers/paymentsense/mapping';
 import { loadConfig } from './config';
 import { childMain, log, startServer, waitFor } from './proc';
 import { TERMINAL } from './servers';
-import { max, median, min, perSecond, round } from './stats';
+import { LatencyRecorder, median, perSecond, round, spread, type Latency } from './stats';
 
 export interface RateSummary {
   median: number;
@@ -35,12 +40,11 @@ export interface JsonRpcRound {
   first: 'ours' | 'bare';
 }
 
-export interface JsonRpcResult {
-  server: string;
-  method: string;
+/** One run of the measurement: a number of requests in flight, its own rounds and target. */
+export interface JsonRpcRun {
+  inflight: number;
   requestsPerRound: number;
   slicesPerRound: number;
-  inflight: number;
   warmupRequests: number;
   rounds: JsonRpcRound[];
   ours: RateSummary;
@@ -49,11 +53,22 @@ export interface JsonRpcResult {
   ratio: number;
   /** Median of the per-round ratios (both contenders interleaved within each round): the figure the target applies to. */
   pairedRatio: number;
+  /** min / median / max of the per-round ratios. */
+  ratios: RateSummary;
+  /** Each request from its call to its validated result, timed slices only. */
+  latencyMs: Record<Contender, Latency>;
   target: number;
   pass: boolean;
   /** Requests that failed, and slices cut short by the time limit; both should be 0. */
   failures: number;
   cutSlices: number;
+}
+
+export interface JsonRpcResult {
+  server: string;
+  method: string;
+  /** The 64-in-flight run first, then the 1-in-flight run. */
+  runs: JsonRpcRun[];
 }
 
 type Contender = 'ours' | 'bare';
@@ -121,8 +136,12 @@ export interface DriveResult {
   cut: boolean;
 }
 
-/** Keeps `inflight` requests outstanding until `total` have been answered or `limitMs` passes. */
-export function drive(request: () => Promise<unknown>, total: number, inflight: number, limitMs: number): Promise<DriveResult> {
+/**
+ * Keeps `inflight` requests outstanding until `total` have been answered or `limitMs` passes.
+ * With `latency`, each answered request's time from call to settle goes there (one
+ * performance.now() more per request, the same for every contender).
+ */
+export function drive(request: () => Promise<unknown>, total: number, inflight: number, limitMs: number, latency?: LatencyRecorder): Promise<DriveResult> {
   return new Promise((resolve) => {
     let issued = 0;
     let done = 0;
@@ -143,7 +162,15 @@ export function drive(request: () => Promise<unknown>, total: number, inflight: 
         return;
       }
       issued++;
-      request().then(ok, bad);
+      if (latency === undefined) {
+        request().then(ok, bad);
+        return;
+      }
+      const t0 = performance.now();
+      request().then(() => {
+        latency.add(performance.now() - t0);
+        ok();
+      }, bad);
     };
     const ok = () => {
       done++;
@@ -161,62 +188,81 @@ const gc = (): void => {
   (globalThis as { gc?: () => void }).gc?.();
 };
 
+interface RunSizes {
+  inflight: number;
+  requests: number;
+  slices: number;
+  warmupRequests: number;
+  target: number;
+}
+
+async function runAt(clients: Record<Contender, Client>, sizes: RunSizes, rounds_: number, sliceTimeoutMs: number): Promise<JsonRpcRun> {
+  let failures = 0;
+  let cutSlices = 0;
+  // Warm-up: JIT, socket buffers, the server's own warm-up; not timed.
+  for (const name of ['bare', 'ours', 'bare', 'ours'] as const) {
+    const w = await drive(clients[name].request, Math.ceil(sizes.warmupRequests / 2), sizes.inflight, sliceTimeoutMs);
+    if (w.failed > 0) throw new Error(`${name}: ${w.failed} requests failed during warm-up (${sizes.inflight} in flight)`);
+  }
+  const latency: Record<Contender, LatencyRecorder> = { ours: new LatencyRecorder(), bare: new LatencyRecorder() };
+  const rounds: JsonRpcRound[] = [];
+  const perSlice = Math.max(1, Math.ceil(sizes.requests / sizes.slices));
+  for (let r = 0; r < rounds_; r++) {
+    const first: Contender = r % 2 === 0 ? 'ours' : 'bare';
+    const second: Contender = first === 'ours' ? 'bare' : 'ours';
+    const total = { ours: { done: 0, ms: 0 }, bare: { done: 0, ms: 0 } };
+    // Slices in A B B A order, so drift in machine speed within a round hits both alike.
+    for (let s = 0; s < sizes.slices; s++) {
+      for (const name of s % 2 === 0 ? [first, second] : [second, first]) {
+        gc();
+        const res = await drive(clients[name].request, perSlice, sizes.inflight, sliceTimeoutMs, latency[name]);
+        failures += res.failed;
+        if (res.cut) cutSlices++;
+        total[name].done += res.done;
+        total[name].ms += res.ms;
+      }
+    }
+    const ours = perSecond(total.ours.done, total.ours.ms);
+    const bare = perSecond(total.bare.done, total.bare.ms);
+    const round_: JsonRpcRound = { ours: round(ours), bare: round(bare), ratio: round(ours / bare, 4), first };
+    rounds.push(round_);
+    log(`jsonrpc ${sizes.inflight} in flight, round ${r + 1}/${rounds_}: ours ${round_.ours}/s, bare ${round_.bare}/s, ratio ${round_.ratio.toFixed(3)}`);
+  }
+  const ours = rounds.map((x) => x.ours);
+  const bare = rounds.map((x) => x.bare);
+  const paired = median(rounds.map((x) => x.ratio));
+  return {
+    inflight: sizes.inflight,
+    requestsPerRound: sizes.requests,
+    slicesPerRound: sizes.slices,
+    warmupRequests: sizes.warmupRequests,
+    rounds,
+    ours: spread(ours),
+    bare: spread(bare),
+    ratio: round(median(ours) / median(bare), 4),
+    pairedRatio: round(paired, 4),
+    ratios: spread(rounds.map((x) => x.ratio), 4),
+    latencyMs: { ours: latency.ours.summary(), bare: latency.bare.summary() },
+    target: sizes.target,
+    pass: paired >= sizes.target && failures === 0,
+    failures,
+    cutSlices,
+  };
+}
+
 export async function main(): Promise<JsonRpcResult> {
   const cfg = loadConfig().rpc;
   const server = await startServer('rpc');
   const url = `${server.url}/pac`;
   const clients = { ours: await oursClient(url), bare: await bareClient(url) };
-  let failures = 0;
-  let cutSlices = 0;
   try {
-    // Warm-up: JIT, socket buffers, the server's own warm-up; not timed.
-    for (const name of ['bare', 'ours', 'bare', 'ours'] as const) {
-      const w = await drive(clients[name].request, Math.ceil(cfg.warmupRequests / 2), cfg.inflight, cfg.sliceTimeoutMs);
-      if (w.failed > 0) throw new Error(`${name}: ${w.failed} requests failed during warm-up`);
-    }
-    const rounds: JsonRpcRound[] = [];
-    const perSlice = Math.max(1, Math.ceil(cfg.requests / cfg.slices));
-    for (let r = 0; r < cfg.rounds; r++) {
-      const first: Contender = r % 2 === 0 ? 'ours' : 'bare';
-      const second: Contender = first === 'ours' ? 'bare' : 'ours';
-      const total = { ours: { done: 0, ms: 0 }, bare: { done: 0, ms: 0 } };
-      // Slices in A B B A order, so drift in machine speed within a round hits both alike.
-      for (let s = 0; s < cfg.slices; s++) {
-        for (const name of s % 2 === 0 ? [first, second] : [second, first]) {
-          gc();
-          const res = await drive(clients[name].request, perSlice, cfg.inflight, cfg.sliceTimeoutMs);
-          failures += res.failed;
-          if (res.cut) cutSlices++;
-          total[name].done += res.done;
-          total[name].ms += res.ms;
-        }
-      }
-      const ours = perSecond(total.ours.done, total.ours.ms);
-      const bare = perSecond(total.bare.done, total.bare.ms);
-      const round_: JsonRpcRound = { ours: round(ours), bare: round(bare), ratio: round(ours / bare, 4), first };
-      rounds.push(round_);
-      log(`jsonrpc round ${r + 1}/${cfg.rounds}: ours ${round_.ours}/s, bare ${round_.bare}/s, ratio ${round_.ratio.toFixed(3)}`);
-    }
-    const ours = rounds.map((x) => x.ours);
-    const bare = rounds.map((x) => x.bare);
-    const ratio = median(ours) / median(bare);
-    const paired = median(rounds.map((x) => x.ratio));
+    const runs: JsonRpcRun[] = [];
+    runs.push(await runAt(clients, { inflight: cfg.inflight, requests: cfg.requests, slices: cfg.slices, warmupRequests: cfg.warmupRequests, target: cfg.target }, cfg.rounds, cfg.sliceTimeoutMs));
+    runs.push(await runAt(clients, cfg.low, cfg.rounds, cfg.sliceTimeoutMs));
     return {
       server: 'plain ws JSON-RPC server in a child process (127.0.0.1)',
       method: 'terminalDetails',
-      requestsPerRound: cfg.requests,
-      slicesPerRound: cfg.slices,
-      inflight: cfg.inflight,
-      warmupRequests: cfg.warmupRequests,
-      rounds,
-      ours: { median: median(ours), min: min(ours), max: max(ours) },
-      bare: { median: median(bare), min: min(bare), max: max(bare) },
-      ratio: round(ratio, 4),
-      pairedRatio: round(paired, 4),
-      target: cfg.target,
-      pass: paired >= cfg.target && failures === 0,
-      failures,
-      cutSlices,
+      runs,
     };
   } finally {
     await clients.ours.close();

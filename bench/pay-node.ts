@@ -23,7 +23,7 @@ import { drive } from './jsonrpc';
 import { pacUrl, startRuntime, type EmbeddedRed } from './nodered';
 import { childMain, log, startServer, waitFor } from './proc';
 import { BENCH_TOKEN } from './servers';
-import { max, median, min, perSecond, round } from './stats';
+import { LatencyRecorder, max, median, min, perSecond, round, spread, type Latency } from './stats';
 
 export interface PayRound {
   posPay: number;
@@ -45,6 +45,10 @@ export interface PayResult {
   ratio: number;
   /** Median of the per-round ratios. */
   pairedRatio: number;
+  /** min / median / max of the per-round ratios. */
+  ratios: { median: number; min: number; max: number };
+  /** Each payment from receive() to its msg at the sink, timed slices only. */
+  latencyMs: Record<Contender, Latency>;
   checks: {
     posPayApproved: number;
     functionApproved: number;
@@ -204,6 +208,7 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
     let posPayTimed = 0;
+    const latency: Record<Contender, LatencyRecorder> = { posPay: new LatencyRecorder(), functionNode: new LatencyRecorder() };
     const rounds: PayRound[] = [];
     let cutSlices = 0;
     const perSlice = Math.max(1, Math.ceil(cfg.payments / cfg.slices));
@@ -214,7 +219,7 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
       for (let s = 0; s < cfg.slices; s++) {
         for (const who of s % 2 === 0 ? [first, second] : [second, first]) {
           gc();
-          const res = await drive(requests[who], perSlice, cfg.inflight, cfg.sliceTimeoutMs);
+          const res = await drive(requests[who], perSlice, cfg.inflight, cfg.sliceTimeoutMs, latency[who]);
           if (res.cut) cutSlices++;
           total[who].done += res.done;
           total[who].ms += res.ms;
@@ -247,6 +252,8 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
       functionNode: { median: median(f), min: min(f), max: max(f) },
       ratio: round(median(p) / median(f), 4),
       pairedRatio: round(median(rounds.map((x) => x.ratio)), 4),
+      ratios: spread(rounds.map((x) => x.ratio), 4),
+      latencyMs: { posPay: latency.posPay.summary(), functionNode: latency.functionNode.summary() },
       checks: { ...tally, cutSlices, simulatorLedger: stats.ledger, sent },
       retained: { heapBytesPerPosPayPayment: round((heapAfter - heapBefore) / Math.max(1, posPayTimed)), journalEntries },
     };

@@ -63,3 +63,38 @@ export function table(rows: string[][]): string {
   for (const row of rows.slice(1)) out.push(line(row));
   return out.join('\n');
 }
+
+/** Latency percentiles (ms) of one contender's timed requests. */
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Collects one contender's request latencies (ms) into a growing Float64Array: no boxing on the hot path. */
+export class LatencyRecorder {
+  private values = new Float64Array(4096);
+  private n = 0;
+
+  add(ms: number): void {
+    if (this.n === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.n++] = ms;
+  }
+
+  /** p50 / p99 (nearest rank) and max, rounded to µs. */
+  summary(): Latency {
+    const sorted = this.values.slice(0, this.n).sort();
+    const at = (p: number) => (this.n === 0 ? NaN : sorted[Math.min(this.n - 1, Math.max(0, Math.ceil(p * this.n) - 1))]!);
+    return { count: this.n, p50: round(at(0.5), 3), p99: round(at(0.99), 3), max: round(this.n ? sorted[this.n - 1]! : NaN, 3) };
+  }
+}
+
+/** min / median / max of per-round figures. */
+export function spread(values: readonly number[], digits = 0): { median: number; min: number; max: number } {
+  return { median: round(median(values), digits), min: round(min(values), digits), max: round(max(values), digits) };
+}
