@@ -17,9 +17,15 @@ interface Waiting {
 
 const waiting = new Map<string, Waiting>();
 
+// Keys are this process's random prefix and a counter: unique, and without a randomUUID() per
+// request (its string is built from some twenty pieces, about 0.6 KB of garbage each: bench
+// allocation profile).
+const KEY_PREFIX = `${randomUUID()}-`;
+let keyCounter = 0;
+
 /** Registers a request for `owner` (the request-in node) and returns its key and the eventual answer. */
 export function openRequest(request: InboundRequest, owner: string, timeoutMs: number): { key: string; answer: Promise<unknown> } {
-  const key = `${request.provider}:${randomUUID()}`;
+  const key = `${request.provider}:${KEY_PREFIX}${(keyCounter += 1).toString(36)}`;
   const answer = new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => {
       waiting.delete(key);

@@ -80,6 +80,17 @@ function invalid(debugMessage: string): EposRpcError {
   return new EposRpcError(eposError('InvalidRequest', debugMessage));
 }
 
+/** One result check per method, shared by its requests rather than a closure made for each. */
+const resultCheckers = new Map<string, (result: unknown) => string | undefined>();
+function resultChecker(method: string): (result: unknown) => string | undefined {
+  let check = resultCheckers.get(method);
+  if (check === undefined) {
+    check = (result: unknown) => checkDojoResult(method, result);
+    resultCheckers.set(method, check);
+  }
+  return check;
+}
+
 function positiveOr(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && value > 0 && !Number.isNaN(value) ? value : fallback;
 }
@@ -270,7 +281,7 @@ export class EposServer implements RequestServer {
       id,
       params,
       receivedAt: new Date().toISOString(),
-      checkResult: (result: unknown) => checkDojoResult(method, result),
+      checkResult: resultChecker(method),
       errorTypes: EPOS_ERROR_TYPES,
     };
     const entry: CachedAnswer = { method, answer: this.run(handler, request) };
