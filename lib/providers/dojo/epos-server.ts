@@ -80,15 +80,27 @@ function invalid(debugMessage: string): EposRpcError {
   return new EposRpcError(eposError('InvalidRequest', debugMessage));
 }
 
-/** One result check per method, shared by its requests rather than a closure made for each. */
-const resultCheckers = new Map<string, (result: unknown) => string | undefined>();
-function resultChecker(method: string): (result: unknown) => string | undefined {
-  let check = resultCheckers.get(method);
-  if (check === undefined) {
-    check = (result: unknown) => checkDojoResult(method, result);
-    resultCheckers.set(method, check);
+const NOT_CHECKED: unique symbol = Symbol('not checked');
+
+/**
+ * An inbound request as the flow sees it. checkResult is a method, not a closure made per
+ * request, and remembers the last result it passed: a response node checks the answer before
+ * settling, and the server does not check that same object again a few microtasks later.
+ */
+class EposRequest implements InboundRequest {
+  readonly provider = 'dojo' as const;
+  readonly receivedAt = new Date().toISOString();
+  readonly errorTypes = EPOS_ERROR_TYPES;
+  /** The last result checkResult() found valid. */
+  passed: unknown = NOT_CHECKED;
+
+  constructor(readonly method: string, readonly id: string, readonly params: unknown) {}
+
+  checkResult(result: unknown): string | undefined {
+    const reason = checkDojoResult(this.method, result);
+    if (reason === undefined) this.passed = result;
+    return reason;
   }
-  return check;
 }
 
 function positiveOr(value: number | undefined, fallback: number): number {
@@ -275,15 +287,7 @@ export class EposServer implements RequestServer {
       this.log('warn', `Dojo sent ${method} with invalid params: ${reason}`);
       throw invalid(reason);
     }
-    const request: InboundRequest = {
-      provider: 'dojo',
-      method,
-      id,
-      params,
-      receivedAt: new Date().toISOString(),
-      checkResult: resultChecker(method),
-      errorTypes: EPOS_ERROR_TYPES,
-    };
+    const request = new EposRequest(method, id, params);
     const entry: CachedAnswer = { method, answer: this.run(handler, request) };
     this.answers.set(id, entry);
     // The TTL counts from the answer, not the request: a slow flow's answer is still kept long enough.
@@ -294,7 +298,7 @@ export class EposServer implements RequestServer {
   }
 
   /** Runs the flow's handler once; the promise always resolves, with a result or an EPOSError. */
-  private run(handler: InboundHandler, request: InboundRequest): Promise<Answer> {
+  private run(handler: InboundHandler, request: EposRequest): Promise<Answer> {
     const { method, id } = request;
     return new Promise<Answer>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
@@ -320,7 +324,7 @@ export class EposServer implements RequestServer {
         pending = Promise.reject(err);
       }
       pending.then(
-        (result) => finish(this.checked(method, result)),
+        (result) => finish(result === request.passed && result !== undefined ? { result } : this.checked(method, result)),
         (err: unknown) => {
           const error = toEposError(err, this.redact);
           this.log(error.errorType === 'UnexpectedError' ? 'warn' : 'debug', `${method} answered ${error.errorType}: ${error.debugMessage}`);
