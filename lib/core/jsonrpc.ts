@@ -43,6 +43,15 @@ export class JsonRpcError extends Error {
   }
 }
 
+/**
+ * A result already serialised: a handler may return one and its text is sent as the result as
+ * is. For a server that keeps answers to send again: one string is far cheaper to keep than the
+ * object graph it came from.
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
 export type RequestHandler = (
   params: unknown,
   ctx: { method: string; id: string | number | null },
@@ -369,7 +378,7 @@ export class JsonRpcPeer {
   private resultFrame(id: JsonRpcId, method: string, result: unknown): string {
     let body: string | undefined;
     try {
-      body = JSON.stringify(result);
+      body = result instanceof RawJson ? result.json : JSON.stringify(result);
     } catch (e) {
       this.log('error', `the result of "${method}" cannot be sent as JSON: ${describe(e)}`);
       return this.errorFrame(id, method, new JsonRpcError(RPC_ERRORS.internalError, 'Internal error'));

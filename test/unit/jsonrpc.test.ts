@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { JsonRpcError, JsonRpcPeer, RPC_ERRORS, type JsonRpcPeerOptions } from '../../lib/core/jsonrpc';
+import { JsonRpcError, JsonRpcPeer, RPC_ERRORS, RawJson, type JsonRpcPeerOptions } from '../../lib/core/jsonrpc';
 import { PosError } from '../../lib/core/errors';
 import type { Logger } from '../../lib/core/types';
 
@@ -916,6 +916,19 @@ describe('JsonRpcPeer', () => {
         { jsonrpc: '2.0', id: 'u2', method: 'GetOrderByIdV1', error: { errorType: 'NotFound', debugMessage: 'no such order' } },
         { jsonrpc: '2.0', id: 'u3', method: 'SearchTablesV1', error: { errorType: 'InvalidRequest', debugMessage: 'Method not found' } },
         { jsonrpc: '2.0', id: null, error: { errorType: 'InvalidRequest', debugMessage: 'Parse error' } },
+      ]);
+    });
+
+    it('a handler may answer with RawJson: its text is the result, sent as is', async () => {
+      const s = solo({ echoMethod: true });
+      s.peer.handle('GetOrderByIdV1', () => new RawJson('{"id":"o1","status":"Accepted"}'));
+      s.peer.handle('SearchOrdersV1', () => Promise.resolve(new RawJson('{"data":[]}')));
+      s.peer.receive('{"jsonrpc":"2.0","id":"r1","method":"GetOrderByIdV1","params":{"orderId":"o1"}}');
+      s.peer.receive('{"jsonrpc":"2.0","id":"r2","method":"SearchOrdersV1","params":{}}');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(s.out, [
+        '{"jsonrpc":"2.0","id":"r1","method":"GetOrderByIdV1","result":{"id":"o1","status":"Accepted"}}',
+        '{"jsonrpc":"2.0","id":"r2","method":"SearchOrdersV1","result":{"data":[]}}',
       ]);
     });
 

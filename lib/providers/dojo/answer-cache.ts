@@ -12,7 +12,9 @@ export interface AnswerCacheOptions {
 }
 
 interface Slot<V> {
-  value: V;
+  /** Undefined once the slot went stale (its key refreshed): a stale slot keeps nothing alive. */
+  value: V | undefined;
+  /** On the clock of `now() - epoch`: a small integer, kept in the object, not in a heap number of its own. */
   expiresAt: number;
 }
 
@@ -33,12 +35,18 @@ export class AnswerCache<V> {
   private head = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
-  private readonly now: () => number;
+  private readonly clock: () => number;
+  private readonly epoch: number;
 
   constructor(opts: AnswerCacheOptions) {
     this.ttlMs = Number.isFinite(opts.ttlMs) && opts.ttlMs > 0 ? opts.ttlMs : 0;
     this.maxEntries = Number.isInteger(opts.maxEntries) && opts.maxEntries > 0 ? opts.maxEntries : 1;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.now ?? Date.now;
+    this.epoch = this.clock();
+  }
+
+  private now(): number {
+    return this.clock() - this.epoch;
   }
 
   get size(): number {
@@ -50,10 +58,11 @@ export class AnswerCache<V> {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
     if (slot.expiresAt <= this.now()) {
+      slot.value = undefined;
       this.slots.delete(key);
       return undefined;
     }
-    return slot.value;
+    return slot.value as V;
   }
 
   has(key: string): boolean {
@@ -63,7 +72,10 @@ export class AnswerCache<V> {
   /** Stores (or refreshes) as the newest entry, with a fresh TTL. */
   set(key: string, value: V): void {
     const slot: Slot<V> = { value, expiresAt: this.now() + this.ttlMs };
-    // A refreshed key's older queue entry goes stale: its slot is no longer the current one.
+    // A refreshed key's older queue entry goes stale: its slot is no longer the current one, and
+    // lets go of its value (under load, what a stale slot held was kept as long as the live one).
+    const old = this.slots.get(key);
+    if (old !== undefined) old.value = undefined;
     this.slots.set(key, slot);
     this.queueKeys.push(key);
     this.queueSlots.push(slot);
@@ -73,6 +85,9 @@ export class AnswerCache<V> {
   }
 
   delete(key: string): boolean {
+    const old = this.slots.get(key);
+    if (old === undefined) return false;
+    old.value = undefined;
     return this.slots.delete(key);
   }
 
