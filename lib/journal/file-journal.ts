@@ -12,6 +12,7 @@ import { RECENT_MAX, journalUnavailable, newestFirst, recentLimit, slimResult, t
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
 import { takeDirLock } from './dir-lock';
 import { encodeRecord, encodeReference, readEntry, readHeader, type RecordType } from './line-format';
+import { cloneData } from './plain-clone';
 import { SEGMENT_NAME, SegmentWriter, segmentFile, type Written } from './segment-writer';
 
 export interface FileJournalOptions {
@@ -101,7 +102,7 @@ export class FileJournal implements Journal {
       return { claimed: false, entry: prior };
     }
     // Taken in memory before the first await, so a concurrent claim of the same reference sees it.
-    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request: structuredClone(request), startedAt: new Date().toISOString() };
+    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request: cloneData(request), startedAt: new Date().toISOString() };
     this.pending.set(key, entry);
     this.live.add(key);
     try {
@@ -113,7 +114,7 @@ export class FileJournal implements Journal {
       }
       throw journalUnavailable(describe(err));
     }
-    return { claimed: true, entry: structuredClone(entry) };
+    return { claimed: true, entry: cloneData(entry) };
   }
 
   get(reference: string): Promise<JournalEntry | undefined> {
@@ -130,7 +131,7 @@ export class FileJournal implements Journal {
     } catch (err) {
       throw journalUnavailable(describe(err));
     }
-    return structuredClone(noted);
+    return cloneData(noted);
   }
 
   async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> {
@@ -147,7 +148,7 @@ export class FileJournal implements Journal {
       this.scheduleRetry();
       throw journalUnavailable(describe(err));
     }
-    return structuredClone(done);
+    return cloneData(done);
   }
 
   async release(entry: JournalEntry): Promise<void> {
@@ -168,7 +169,7 @@ export class FileJournal implements Journal {
     for (const [key, entry] of this.pending) {
       if (this.live.has(key)) continue;
       this.live.add(key);
-      out.push(structuredClone(entry));
+      out.push(cloneData(entry));
     }
     return out;
   }
@@ -214,7 +215,7 @@ export class FileJournal implements Journal {
   async recent(limit: number): Promise<JournalEntry[]> {
     const n = recentLimit(limit);
     // Unfinished entries and results not yet on disk are in memory (and few); finished ones are read from disk, at most n.
-    const out = [...this.pending.values(), ...this.held.values()].map((e) => structuredClone(e));
+    const out = [...this.pending.values(), ...this.held.values()].map((e) => cloneData(e));
     const seen = new Set([...this.pending.keys(), ...this.held.keys()]);
     let read = 0;
     for (let i = this.recentDone.length - 1; i >= 0 && read < n; i--) {
@@ -276,7 +277,7 @@ export class FileJournal implements Journal {
 
   private async getByKey(key: string): Promise<JournalEntry | undefined> {
     const live = this.pending.get(key) ?? this.held.get(key);
-    if (live) return structuredClone(live);
+    if (live) return cloneData(live);
     const loc = this.done.get(key);
     return loc === undefined ? undefined : this.readAt(loc);
   }
