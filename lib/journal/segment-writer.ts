@@ -4,8 +4,18 @@
 // enters a new segment period (a day by default), which makes retention a matter of deleting
 // old files rather than rewriting one.
 
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+
+/**
+ * Where the system has O_DSYNC (Linux, macOS, the BSDs) the segment is opened with it: each
+ * write returns once its bytes (and the size that reaches them) are on stable storage, as
+ * fdatasync after it would, in one call instead of two, so a flush waits for one trip through
+ * the thread pool and the event loop, not two. Elsewhere (Windows) a write is followed by datasync().
+ */
+const DSYNC: number | undefined = constants.O_DSYNC;
+const OPEN_FLAGS: string | number = DSYNC === undefined ? 'a' : constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | DSYNC;
 
 export interface Written {
   /** The segment number (period since the epoch) the record landed in. */
@@ -77,7 +87,7 @@ export class SegmentWriter {
         const { bytesWritten } = await file.write(bytes, done, bytes.length - done, null);
         done += bytesWritten;
       }
-      await file.datasync();
+      if (DSYNC === undefined) await file.datasync();
       this.flushes += 1;
       this.size = start + bytes.length;
       let offset = start;
@@ -94,7 +104,7 @@ export class SegmentWriter {
 
   private async openSegment(segment: number): Promise<void> {
     if (this.file && segment === this.segment) return;
-    const next = await fs.open(segmentFile(this.dir, segment), 'a');
+    const next = await fs.open(segmentFile(this.dir, segment), OPEN_FLAGS);
     const { size } = await next.stat();
     if (this.file) await this.file.close().catch(() => undefined);
     this.file = next;
