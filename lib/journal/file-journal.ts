@@ -148,7 +148,8 @@ export class FileJournal implements Journal {
       this.scheduleRetry();
       throw journalUnavailable(describe(err));
     }
-    return cloneData(done);
+    // Saved: the journal keeps only its location, so `done` is nobody else's and goes back uncopied.
+    return this.held.get(key) === done ? cloneData(done) : done;
   }
 
   async release(entry: JournalEntry): Promise<void> {

@@ -13,12 +13,12 @@ export type RecordType = 'p' | 'f' | 'r';
 export const encodeReference = (reference: string): string => Buffer.from(reference, 'utf8').toString('base64url');
 
 export function encodeRecord(type: RecordType, entry: JournalEntry): Buffer {
-  const body = `${type} ${encodeReference(entry.reference)} ${JSON.stringify(type === 'r' ? { attemptId: entry.attemptId } : entry)}`;
-  const bytes = Buffer.from(body, 'utf8');
-  return Buffer.concat([Buffer.from(`${crc32(bytes).toString(16).padStart(8, '0')} `, 'latin1'), bytes, NEWLINE]);
+  // One buffer for the whole line; the CRC (over everything after it) is written into its place last.
+  const line = Buffer.from(`00000000 ${type} ${encodeReference(entry.reference)} ${JSON.stringify(type === 'r' ? { attemptId: entry.attemptId } : entry)}\n`, 'utf8');
+  line.write(crc32(line.subarray(9, line.length - 1)).toString(16).padStart(8, '0'), 0, 8, 'latin1');
+  return line;
 }
 
-const NEWLINE = Buffer.from('\n', 'latin1');
 const SPACE = 0x20;
 
 /** Where one line's fields are in a buffer (end excludes the newline). */
