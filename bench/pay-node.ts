@@ -113,10 +113,13 @@ class RawSaleClient {
   }
 }
 
+// node.send(msg, false): the msg is the function's own, so it is sent as it is, as pos-pay sends
+// its own; plain node.send(msg) would deep-copy it and the parsed result first (about a quarter of
+// this contender's CPU), a cost a careful integrator does not pay.
 const FUNCTION_CODE = `
 const p = msg.payload;
 global.get('benchRaw').sale({ tid: p.terminalId, requestId: p.reference, amount: p.amount, currency: p.currency })
-  .then(function (result) { msg.payload = result; node.send(msg); node.done(); },
+  .then(function (result) { msg.payload = result; node.send(msg, false); node.done(); },
         function (err) { node.error(err, msg); });
 return null;
 `;
