@@ -208,7 +208,7 @@ function render(report: Report): string {
         `journal: ${jj.fileJournal ? 'the config node\'s journal is a FileJournal' : 'WARNING: not the expected FileJournal'} in <POS_PAYMENTS_DIR>/${jj.folder}; ` +
           `${fmtInt(jj.finishedEntries)} finished entries for ${fmtInt(jj.posPayPayments)} approved pos-pay payments; ${fmtBytes(jj.diskBytesPerPayment)} on disk per payment`,
         `commit latency in the timed rounds (${fmtInt(jj.claimMs.count)} payments): claim ${lat(jj.claimMs)}; finish ${lat(jj.finishMs)}`,
-        `flushes (write + fdatasync) per pos-pay payment: ${jj.flushesPerPayment} (${fmtInt(jj.flushes)} for ${fmtInt(jj.timedPayments)})`,
+        `flushes (durable writes) per pos-pay payment: ${jj.flushesPerPayment} (${fmtInt(jj.flushes)} for ${fmtInt(jj.timedPayments)})`,
         `direct FileJournal, ${jp.direct.inflight} claim+finish loops, ${fmtInt(jp.direct.payments)} payments: ${fmtInt(jp.direct.perSecond)}/s, claim ${lat(jp.direct.claimMs)}; ` +
           `finish ${lat(jp.direct.finishMs)}; ${jp.direct.flushesPerPayment} flushes per payment${jp.direct.failures ? `; ${jp.direct.failures} FAILED` : ''}`,
         `checks: approved pos-pay ${p2.checks.posPayApproved}, function ${p2.checks.functionApproved}, errors ${p2.checks.errors}, not approved ${p2.checks.notApproved}, ` +

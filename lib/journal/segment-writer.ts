@@ -1,5 +1,5 @@
 // Durable appends with group commit. Records are queued; one flush writes every queued record
-// in a single write and one fdatasync, then resolves them all, so concurrent payments share a
+// in a single durable write (see DSYNC), then resolves them all, so concurrent payments share a
 // flush instead of queueing behind each other's. A new segment file starts when the clock
 // enters a new segment period (a day by default), which makes retention a matter of deleting
 // old files rather than rewriting one.
