@@ -32,6 +32,8 @@ export interface BenchConfig {
     inflight: number;
     warmupPayments: number;
     sliceTimeoutMs: number;
+    /** pos-pay/function, median of per-round ratios (issue 14). */
+    target: number;
   };
   dojo: {
     rounds: number;
@@ -138,6 +140,7 @@ export function loadConfig(): BenchConfig {
       inflight: int('BENCH_PAY_INFLIGHT', 64, 1, 10_000),
       warmupPayments: int('BENCH_PAY_WARMUP', quick ? 400 : 3_000),
       sliceTimeoutMs: int('BENCH_PAY_SLICE_TIMEOUT_MS', 30_000),
+      target: num('BENCH_PAY_TARGET', 0.95),
     },
     dojo: {
       rounds,

@@ -113,7 +113,7 @@ function render(report: Report): string {
         ['function node + raw ws client (same sale frame)', fmtInt(p.functionNode.median), fmtInt(p.functionNode.min), fmtInt(p.functionNode.max), fmtLatency(p.latencyMs.functionNode.p50), fmtLatency(p.latencyMs.functionNode.p99)],
       ]),
       [
-        `${ratioLine('pos-pay/function', p.pairedRatio, p.ratios, p.ratio)}  no target`,
+        `${ratioLine('pos-pay/function', p.pairedRatio, p.ratios, p.ratio)}  target >= ${report.config.pay.target} ${p.pairedRatio >= report.config.pay.target ? 'PASS' : 'FAIL'}`,
         `per-round ratios: ${p.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
         `latency: each payment from receive() to its msg at the sink, ${fmtInt(p.latencyMs.posPay.count)} / ${fmtInt(p.latencyMs.functionNode.count)} timed payments (pos-pay / function)`,
         `checks: approved pos-pay ${p.checks.posPayApproved}, function ${p.checks.functionApproved}, errors ${p.checks.errors}, not approved ${p.checks.notApproved}, ` +
@@ -324,6 +324,10 @@ function targets(report: Report): TargetLine[] {
       const run = r?.runs[i];
       out.push({ measurement: 'jsonrpc', name: `JSON-RPC ours/bare at ${sizes.inflight} in flight`, value: run ? run.pairedRatio : null, shown: run ? fmtRatio(run.pairedRatio) : 'n/a', target: `>= ${sizes.target}`, pass: !!run?.pass });
     }
+  }
+  if (enabled(cfg, 'pay')) {
+    const r = report.results.pay;
+    out.push({ measurement: 'pay', name: 'pos-pay/function', value: r ? r.pairedRatio : null, shown: r ? fmtRatio(r.pairedRatio) : 'n/a', target: `>= ${cfg.pay.target}`, pass: !!r && r.pairedRatio >= cfg.pay.target });
   }
   if (enabled(cfg, 'dojo')) {
     const r = report.results.dojo;
