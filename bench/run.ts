@@ -89,8 +89,8 @@ function render(report: Report): string {
         `1${'ab'[i] ?? ''}. JSON-RPC path vs bare ws: ${j.method}, ${run.inflight} in flight, ${run.rounds.length} rounds x ${run.slicesPerRound} interleaved slices, ${fmtInt(run.requestsPerRound)} req per contender per round`,
         table([
           ['contender', 'median req/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-          ['ours (ReconnectingSocket + JsonRpcPeer + ajv isWireTerminal)', fmtInt(run.ours.median), fmtInt(run.ours.min), fmtInt(run.ours.max), fmtLatency(run.latencyMs.ours.p50), fmtLatency(run.latencyMs.ours.p99)],
-          ['bare ws (Map of ids, JSON.stringify/parse, no validation)', fmtInt(run.bare.median), fmtInt(run.bare.min), fmtInt(run.bare.max), fmtLatency(run.latencyMs.bare.p50), fmtLatency(run.latencyMs.bare.p99)],
+          rateRow('ours (ReconnectingSocket + JsonRpcPeer + ajv isWireTerminal)', run.ours, run.latencyMs.ours),
+          rateRow('bare ws (Map of ids, JSON.stringify/parse, no validation)', run.bare, run.latencyMs.bare),
         ]),
         [
           `${ratioLine('ours/bare', run.pairedRatio, run.ratios, run.ratio)}  target >= ${run.target}  ${run.pass ? 'PASS' : 'FAIL'}`,
@@ -109,8 +109,8 @@ function render(report: Report): string {
       `2. Payments: pos-pay vs function node (same Node-RED, same simulator, instant mode), ${p.inflight} in flight, ${p.rounds.length} rounds x ${p.slicesPerRound} slices, ${fmtInt(p.paymentsPerRound)} payments per contender per round`,
       table([
         ['contender', 'median payments/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-        ['pos-paymentsense + pos-pay', fmtInt(p.posPay.median), fmtInt(p.posPay.min), fmtInt(p.posPay.max), fmtLatency(p.latencyMs.posPay.p50), fmtLatency(p.latencyMs.posPay.p99)],
-        ['function node + raw ws client (same sale frame)', fmtInt(p.functionNode.median), fmtInt(p.functionNode.min), fmtInt(p.functionNode.max), fmtLatency(p.latencyMs.functionNode.p50), fmtLatency(p.latencyMs.functionNode.p99)],
+        rateRow('pos-paymentsense + pos-pay', p.posPay, p.latencyMs.posPay),
+        rateRow('function node + raw ws client (same sale frame)', p.functionNode, p.latencyMs.functionNode),
       ]),
       [
         `${ratioLine('pos-pay/function', p.pairedRatio, p.ratios, p.ratio)}  target >= ${report.config.pay.target} ${p.pairedRatio >= report.config.pay.target ? 'PASS' : 'FAIL'}`,
@@ -168,9 +168,9 @@ function render(report: Report): string {
       `5. Inbound requests: ${d.method} answered by pos-request-in -> function -> pos-response vs the core websocket flow and bare ws, ${d.inflight} in flight, ${d.rounds.length} rounds x ${d.slicesPerRound} slices, ${fmtInt(d.requestsPerRound)} requests per contender per round`,
       table([
         ['contender', 'median req/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-        ['ours: pos-dojo + pos-request-in -> function -> pos-response', fmtInt(d.ours.median), fmtInt(d.ours.min), fmtInt(d.ours.max), fmtLatency(d.latencyMs.ours.p50), fmtLatency(d.latencyMs.ours.p99)],
-        ['core: websocket-client + websocket in -> function -> websocket out', fmtInt(d.core.median), fmtInt(d.core.min), fmtInt(d.core.max), fmtLatency(d.latencyMs.core.p50), fmtLatency(d.latencyMs.core.p99)],
-        ['bare ws client (JSON.parse, fixed Order, JSON.stringify)', fmtInt(d.bare.median), fmtInt(d.bare.min), fmtInt(d.bare.max), fmtLatency(d.latencyMs.bare.p50), fmtLatency(d.latencyMs.bare.p99)],
+        rateRow('ours: pos-dojo + pos-request-in -> function -> pos-response', d.ours, d.latencyMs.ours),
+        rateRow('core: websocket-client + websocket in -> function -> websocket out', d.core, d.latencyMs.core),
+        rateRow('bare ws client (JSON.parse, fixed Order, JSON.stringify)', d.bare, d.latencyMs.bare),
       ]),
       [
         `${ratioLine('ours/core', d.pairedRatio, d.ratios, d.ratio)}  target >= ${d.target}  ${d.pass ? 'PASS' : 'FAIL'}`,
@@ -198,8 +198,8 @@ function render(report: Report): string {
       `6. journal-pay: pos-pay with the durable file journal vs function node (measurement 2's machinery, POS_PAYMENTS_DIR = a temp folder), ${p2.inflight} in flight, ${p2.rounds.length} rounds x ${p2.slicesPerRound} slices, ${fmtInt(p2.paymentsPerRound)} payments per contender per round`,
       table([
         ['contender', 'median payments/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-        ['pos-paymentsense + pos-pay (FileJournal, fsync, group commit)', fmtInt(p2.posPay.median), fmtInt(p2.posPay.min), fmtInt(p2.posPay.max), fmtLatency(p2.latencyMs.posPay.p50), fmtLatency(p2.latencyMs.posPay.p99)],
-        ['function node + raw ws client (same sale frame, no journal)', fmtInt(p2.functionNode.median), fmtInt(p2.functionNode.min), fmtInt(p2.functionNode.max), fmtLatency(p2.latencyMs.functionNode.p50), fmtLatency(p2.latencyMs.functionNode.p99)],
+        rateRow('pos-paymentsense + pos-pay (FileJournal, fsync, group commit)', p2.posPay, p2.latencyMs.posPay),
+        rateRow('function node + raw ws client (same sale frame, no journal)', p2.functionNode, p2.latencyMs.functionNode),
       ]),
       [
         `${ratioLine('pos-pay/function', p2.pairedRatio, p2.ratios, p2.ratio)}  target >= ${jp.target}  ${jp.pass ? 'PASS' : 'FAIL'}`,
@@ -315,6 +315,11 @@ function render(report: Report): string {
 }
 
 /** The targets of the measurements that were asked for; one not measured counts as missed. */
+/** One contender's row: its rate (median, min, max over the rounds) and its p50/p99 latency. */
+function rateRow(label: string, rate: { median: number; min: number; max: number }, latency: { p50: number; p99: number }): string[] {
+  return [label, fmtInt(rate.median), fmtInt(rate.min), fmtInt(rate.max), fmtLatency(latency.p50), fmtLatency(latency.p99)];
+}
+
 function targets(report: Report): TargetLine[] {
   const cfg = report.config;
   const out: TargetLine[] = [];

@@ -90,17 +90,23 @@ describe('partial deploys of listening nodes (nodes)', function () {
       assert.equal(helper.getNode('cfg').connection.provider.state.name, 'connected');
     });
 
-    it('a request in the flow while its request-in node is modified and redeployed is still answered by the flow, on the same socket', async () => {
-      const held = [
-        { id: 'tab', type: 'tab', label: 'partial' },
-        dojoConfig(url),
-        { id: 'in', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'GetOrderByIdV1', timeout: 5, wires: [['hold']] },
-        { id: 'hold', z: 'tab', type: 'helper' },
-        { id: 'out', z: 'tab', type: 'pos-response', wires: [] },
-      ];
-      await helper.load(dojoNodes, held, dojoCredentials());
+    /** request-in -> a helper node that holds its msg (the flow still working on it), and `more`. */
+    const heldFlow = (more: Array<Record<string, unknown>>) => [
+      { id: 'tab', type: 'tab', label: 'partial' },
+      dojoConfig(url),
+      { id: 'in', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'GetOrderByIdV1', timeout: 5, wires: [['hold']] },
+      { id: 'hold', z: 'tab', type: 'helper' },
+      ...more,
+    ];
+    const loadHeld = async (flowNodes: Array<Record<string, unknown>>) => {
+      await helper.load(dojoNodes, flowNodes, dojoCredentials());
       await sim.waitForCapabilities(['GetOrderById'], 5000);
-      const msgs = collect('hold');
+      return collect('hold');
+    };
+
+    it('a request in the flow while its request-in node is modified and redeployed is still answered by the flow, on the same socket', async () => {
+      const held = heldFlow([{ id: 'out', z: 'tab', type: 'pos-response', wires: [] }]);
+      const msgs = await loadHeld(held);
       const connections = sim.connectionCount;
       const calling = sim.call('GetOrderByIdV1', { orderId: 'held-1' }, { timeoutMs: 8000 });
       await until(() => msgs.length === 1, 'the request in the flow');
@@ -117,16 +123,8 @@ describe('partial deploys of listening nodes (nodes)', function () {
     });
 
     it('a request-in node deleted while its request is in the flow answers it with an error at once', async () => {
-      const held = [
-        { id: 'tab', type: 'tab', label: 'partial' },
-        dojoConfig(url),
-        { id: 'in', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'GetOrderByIdV1', timeout: 5, wires: [['hold']] },
-        { id: 'hold', z: 'tab', type: 'helper' },
-        { id: 'keep', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'SearchOrdersV1', timeout: 5, wires: [[]] },
-      ];
-      await helper.load(dojoNodes, held, dojoCredentials());
-      await sim.waitForCapabilities(['GetOrderById'], 5000);
-      const msgs = collect('hold');
+      const held = heldFlow([{ id: 'keep', z: 'tab', type: 'pos-request-in', provider: 'dojo', dojo: 'cfg', method: 'SearchOrdersV1', timeout: 5, wires: [[]] }]);
+      const msgs = await loadHeld(held);
       const calling = sim.call('GetOrderByIdV1', { orderId: 'held-2' }, { timeoutMs: 8000 });
       await until(() => msgs.length === 1, 'the request in the flow');
       const started = Date.now();
