@@ -8,6 +8,7 @@ import { Backoff } from '../../core/backoff';
 import { isPosError } from '../../core/errors';
 import type { InboundHandler, InboundRequest, RequestServer } from '../../core/inbound';
 import { JsonRpcPeer, RawJson } from '../../core/jsonrpc';
+import { ConnectionPeer } from '../../core/connection-peer';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
 import type { WireTap } from '../../core/wire-log';
@@ -133,7 +134,7 @@ export class EposServer implements RequestServer {
   private readonly stateListeners = new Listeners<ConnectionState>((m) => this.log('error', `a state listener threw: ${m}`));
 
   /** The JSON-RPC peer of the open connection; a new one per connection, so an answer never leaves on a socket it did not come from. */
-  private peer: JsonRpcPeer | undefined;
+  private readonly peer: ConnectionPeer;
   private served: ReadonlySet<string> = new Set();
   private handler: InboundHandler | undefined;
   private eventHandler: ((event: DojoEvent) => void) | undefined;
@@ -180,9 +181,7 @@ export class EposServer implements RequestServer {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.wire ? { wire: opts.wire } : {}),
     });
-    this.socket.on('open', () => this.onOpen());
-    this.socket.on('message', (text: string) => this.peer?.receive(text));
-    this.socket.on('close', () => this.onClose());
+    this.peer = new ConnectionPeer(this.socket, (send) => this.makePeer(send), { onOpen: () => this.onOpen(), onClose: () => this.onClose() });
     this.socket.on('state', (state: ConnectionState) => this.stateListeners.emit(state));
   }
 
@@ -212,7 +211,7 @@ export class EposServer implements RequestServer {
     this.answers.clear();
     this.running.clear();
     this.seenEvents.clear();
-    this.closePeer();
+    this.peer.close();
     await this.socket.stop();
   }
 
@@ -234,10 +233,10 @@ export class EposServer implements RequestServer {
 
   // ---- connection ---------------------------------------------------------------------------
 
-  private onOpen(): void {
-    this.closePeer();
-    const peer: JsonRpcPeer = new JsonRpcPeer({
-      send: (text) => this.peer === peer && this.socket.send(text),
+  /** The peer of a new connection (see ConnectionPeer). */
+  private makePeer(send: (text: string) => boolean): JsonRpcPeer {
+    const peer = new JsonRpcPeer({
+      send,
       logger: this.logger,
       redact: this.redact,
       formatError: (err) => rpcErrorToEpos(err, this.redact),
@@ -248,7 +247,10 @@ export class EposServer implements RequestServer {
     peer.onNotification((method) => {
       this.log('warn', `Dojo sent ${JSON.stringify(method)} without an id: a notification cannot be answered, dropped`);
     });
-    this.peer = peer;
+    return peer;
+  }
+
+  private onOpen(): void {
     // Every new connection registers the full list again, as if nothing was registered.
     this.registeredKey = undefined;
     this.registerBackoff.reset();
@@ -258,15 +260,8 @@ export class EposServer implements RequestServer {
   }
 
   private onClose(): void {
-    this.closePeer();
     // No registration retries while disconnected; the next 'open' registers afresh.
     this.clearSyncTimer();
-  }
-
-  private closePeer(): void {
-    const peer = this.peer;
-    this.peer = undefined;
-    peer?.close();
   }
 
   // ---- inbound requests ---------------------------------------------------------------------
@@ -417,7 +412,7 @@ export class EposServer implements RequestServer {
 
   /** A running PUT or a pending timer already picks up the latest state, so neither is doubled. */
   private scheduleSync(delayMs: number): void {
-    if (this.opts.readOnly || this.peer === undefined || this.syncRunning || this.syncTimer !== undefined) return;
+    if (this.opts.readOnly || this.peer.current === undefined || this.syncRunning || this.syncTimer !== undefined) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
       void this.syncOnce();
@@ -430,7 +425,7 @@ export class EposServer implements RequestServer {
   }
 
   private async syncOnce(): Promise<void> {
-    const conn = this.peer;
+    const conn = this.peer.current;
     if (conn === undefined || this.syncRunning || !this.syncWanted) return;
     this.syncRunning = true;
     this.syncWanted = false;
@@ -441,7 +436,7 @@ export class EposServer implements RequestServer {
       if (key !== this.registeredKey) {
         await this.opts.register(names.map((name) => ({ name, version: this.version })));
         this.registeredNames = Object.freeze(names);
-        if (this.peer === conn) {
+        if (this.peer.current === conn) {
           this.registeredKey = key;
           this.registerBackoff.reset();
         }
@@ -456,7 +451,7 @@ export class EposServer implements RequestServer {
         return;
       }
       this.syncWanted = true;
-      if (this.peer === conn) {
+      if (this.peer.current === conn) {
         retryInMs = this.registerBackoff.next();
         this.log('warn', `capability registration failed: ${message}; retry in ${retryInMs} ms`);
       }

@@ -9,6 +9,7 @@
 import { isPosError } from '../../core/errors';
 import { InboundError, type InboundHandler, type InboundRequest, type LinkStatus, type RequestLink, type RequestServer } from '../../core/inbound';
 import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
+import { ConnectionPeer } from '../../core/connection-peer';
 import { LeasedConnection, type Runnable } from '../../core/leased-connection';
 import type { ConnectionLease } from '../../core/leased-provider';
 import { Listeners } from '../../core/listeners';
@@ -77,7 +78,7 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
   private readonly statusListeners = new Listeners<LinkStatus>((m) => this.log('error', `a status listener failed: ${m}`));
   private readonly notificationListeners = new Listeners<NotificationEvent>((m) => this.log('error', `a notification listener failed: ${m}`));
   private readonly timers = new Set<NodeJS.Timeout>();
-  private peer: JsonRpcPeer | undefined;
+  private readonly peer: ConnectionPeer;
   private served: ReadonlySet<string> = new Set();
   private handler: InboundHandler | undefined;
   private slow: LinkStatus['slow'];
@@ -101,9 +102,7 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
       ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
-    this.socket.on('open', () => this.onOpen());
-    this.socket.on('message', (text: string) => this.peer?.receive(text));
-    this.socket.on('close', () => this.closePeer());
+    this.peer = new ConnectionPeer(this.socket, (send) => this.makePeer(send));
     const socket = this.socket;
     const own: Runnable = {
       get state() { return socket.state; },
@@ -172,15 +171,14 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
     this.wanted = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.closePeer();
+    this.peer.close();
     await this.socket.stop();
   }
 
-  private onOpen(): void {
-    this.closePeer();
-    const peer: JsonRpcPeer = new JsonRpcPeer({
-      // An answer never leaves on a socket other than the one its request came on.
-      send: (text) => this.peer === peer && this.socket.send(text),
+  /** The peer of a new connection (see ConnectionPeer). */
+  private makePeer(send: (text: string) => boolean): JsonRpcPeer {
+    const peer = new JsonRpcPeer({
+      send,
       logger: this.logger,
       redact: this.redact,
       onUnmatchedResponse: (response) => {
@@ -196,14 +194,9 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
         // Already logged; a notification cannot be answered.
       }
     });
-    this.peer = peer;
+    return peer;
   }
 
-  private closePeer(): void {
-    const peer = this.peer;
-    this.peer = undefined;
-    peer?.close();
-  }
 
   // ---- terminal messages --------------------------------------------------------------------
 
