@@ -8,7 +8,7 @@ import { DojoProvider } from '../providers/dojo/client';
 import { dojoEndpoints } from '../providers/dojo/endpoint';
 import { DOJO_API_VERSION } from '../providers/dojo/rest';
 import { DojoSimulator, SIMULATOR_API_KEY } from '../simulators/dojo';
-import { missingOf, secret, startSimulated, text, type Simulated } from './fields';
+import { endpointOf, missingOf, secret, startSimulated, text, type Simulated } from './fields';
 import type { CheckTarget, FactSink, ProviderCheck } from './types';
 
 const DEFAULT_CAPABILITY_VERSION = 'v1';
@@ -25,8 +25,7 @@ export const dojoCheck: ProviderCheck = {
     if (input.environment === 'simulator') sim = await startSimulated(new DojoSimulator({ stepDelayMs: 50 }));
     try {
       const options = {
-        environment: sim ? 'custom' as const : input.environment as 'test' | 'production' | 'custom',
-        ...(sim ? { url: sim.url } : input.url ? { url: input.url.trim() } : {}),
+        ...endpointOf(input, sim),
         apiKey: sim ? SIMULATOR_API_KEY : secret(input, 'apiKey'),
         softwareHouseId: text(input, 'softwareHouseId') || (sim ? 'softwareHouse1' : ''),
         ...(text(input, 'resellerId') ? { resellerId: text(input, 'resellerId') } : {}),

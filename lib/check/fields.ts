@@ -27,6 +27,16 @@ export interface Simulated {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the adapter under check connects: the check's own simulator when one was started,
+ * otherwise the environment the input names (and its custom URL, if given).
+ */
+export function endpointOf(input: CheckInput, sim: Simulated | undefined): { environment: Exclude<CheckInput['environment'], 'simulator'>; url?: string } {
+  if (sim) return { environment: 'custom', url: sim.url };
+  const environment = input.environment === 'simulator' ? 'custom' : input.environment;
+  return input.url ? { environment, url: input.url.trim() } : { environment };
+}
+
 /** Starts a simulator for one check; the caller stops it in cleanup. */
 export async function startSimulated(sim: { start(): Promise<{ url: string }>; stop(): Promise<void> }): Promise<Simulated> {
   try {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ModulusProvider } from '../providers/modulus/client';
 import { modulusEndpoints } from '../providers/modulus/url';
 import { ModulusSimulator, SIMULATOR_API_KEY, SIMULATOR_API_SECRET } from '../simulators/modulus';
-import { missingOf, secret, startSimulated, text, type Simulated } from './fields';
+import { endpointOf, missingOf, secret, startSimulated, text, type Simulated } from './fields';
 import type { CheckTarget, ProviderCheck } from './types';
 
 export const modulusCheck: ProviderCheck = {
@@ -26,8 +26,7 @@ export const modulusCheck: ProviderCheck = {
     if (input.environment === 'simulator') sim = await startSimulated(new ModulusSimulator({ stepDelayMs: 50 }));
     try {
       const options = {
-        environment: sim ? 'custom' as const : input.environment as 'test' | 'production' | 'custom',
-        ...(sim ? { url: sim.url } : input.url ? { url: input.url.trim() } : {}),
+        ...endpointOf(input, sim),
         ...(text(input, 'endpoint') ? { endpoint: text(input, 'endpoint') } : {}),
         apiKey: sim ? SIMULATOR_API_KEY : secret(input, 'apiKey'),
         ...(sim ? { apiSecret: SIMULATOR_API_SECRET } : secret(input, 'apiSecret') ? { apiSecret: secret(input, 'apiSecret') } : {}),

@@ -8,7 +8,7 @@ import { PaymentsenseProvider } from '../providers/paymentsense/client';
 import { paymentsenseUrl } from '../providers/paymentsense/url';
 import { METHOD } from '../providers/paymentsense/wire';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../simulators/paymentsense';
-import { jsonFrames, missingOf, secret, startSimulated, text, type Simulated } from './fields';
+import { endpointOf, jsonFrames, missingOf, secret, startSimulated, text, type Simulated } from './fields';
 import type { CheckTarget, FactSink, FrameLog, ProviderCheck } from './types';
 
 export const paymentsenseCheck: ProviderCheck = {
@@ -26,8 +26,7 @@ export const paymentsenseCheck: ProviderCheck = {
     if (input.environment === 'simulator') sim = await startSimulated(new PaymentsenseSimulator({ stepDelayMs: 50 }));
     try {
       const endpoint = {
-        environment: sim ? 'custom' as const : input.environment,
-        ...(sim ? { url: sim.url } : input.url ? { url: input.url.trim() } : {}),
+        ...endpointOf(input, sim),
         ...(text(input, 'account') ? { account: text(input, 'account') } : {}),
         token: sim ? SIMULATOR_TOKEN : secret(input, 'token'),
         softwareHouseId: text(input, 'softwareHouseId') || (sim ? 'SIMULATOR' : ''),

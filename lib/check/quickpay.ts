@@ -6,7 +6,7 @@ import { QuickPayProvider } from '../providers/quickpay/client';
 import { STREAM_TOPICS } from '../providers/quickpay/channels';
 import { quickpayEndpoints } from '../providers/quickpay/urls';
 import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../simulators/quickpay';
-import { jsonFrames, missingOf, secret, text, type Simulated } from './fields';
+import { endpointOf, jsonFrames, missingOf, secret, text, type Simulated } from './fields';
 import type { CheckTarget, FactSink, FrameLog, ProviderCheck } from './types';
 
 const DEFAULT_PAYMENT_EVENT = 'payment.status.updated';
@@ -30,8 +30,7 @@ export const quickpayCheck: ProviderCheck = {
     }
     try {
       const options = {
-        environment: sim ? 'custom' as const : input.environment as 'test' | 'production' | 'custom',
-        ...(sim ? { url: sim.url } : input.url ? { url: input.url.trim() } : {}),
+        ...endpointOf(input, sim),
         appKey: sim ? SIMULATOR_APP_KEY : text(input, 'appKey') || SIMULATOR_APP_KEY,
         merchantId: text(input, 'merchantId') || (sim ? SIMULATOR_MERCHANT_ID : ''),
         apiKey: sim ? SIMULATOR_API_KEY : secret(input, 'apiKey'),

@@ -8,7 +8,7 @@ import { waitForVerdict } from './wait';
 import { SensePassProvider } from '../providers/sensepass/client';
 import { sensepassEndpoints } from '../providers/sensepass/urls';
 import { SensePassSimulator, SIMULATOR_DEVICE_ID } from '../simulators/sensepass';
-import { missingOf, secret, startSimulated, text, type Simulated } from './fields';
+import { endpointOf, missingOf, secret, startSimulated, text, type Simulated } from './fields';
 import type { CheckTarget, ProviderCheck } from './types';
 
 export const sensepassCheck: ProviderCheck = {
@@ -25,8 +25,7 @@ export const sensepassCheck: ProviderCheck = {
       const version = text(input, 'clientVersion') === '2' ? '2' as const : '4' as const;
       const transports: 'default' | 'websocket' | 'polling' = (['websocket', 'polling'] as const).find((t) => t === text(input, 'transports')) ?? 'default';
       const options = {
-        environment: sim ? 'custom' as const : input.environment as 'test' | 'production' | 'custom',
-        ...(sim ? { url: sim.url } : input.url ? { url: input.url.trim() } : {}),
+        ...endpointOf(input, sim),
         deviceId: sim ? SIMULATOR_DEVICE_ID : secret(input, 'deviceId'),
         clientVersion: version,
         transports,
