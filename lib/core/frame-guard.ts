@@ -16,10 +16,16 @@ const BRACKETS = /[[\]{}]/g;
  * True when `text` (JSON, or not) opens more than `max` arrays and objects inside one another
  * outside strings. One native regex scan from bracket to bracket, strings skipped with indexOf;
  * it stops as soon as the limit is passed. Small frames are not scanned at all.
+ *
+ * `insideStrings`: brackets inside strings count too, for a protocol that carries JSON inside a
+ * JSON string (Pusher's `data`), which its library parses again. Then any text longer than
+ * `max` is scanned, and one that merely holds more than `max` unclosed brackets is refused as
+ * well; no notification holds one.
  */
-export function nestedTooDeep(text: string, max = MAX_NESTING): boolean {
-  if (text.length < NESTING_CHECK_FROM_CHARS) return false;
-  const re = new RegExp(STRUCTURE.source, 'g');
+export function nestedTooDeep(text: string, max = MAX_NESTING, insideStrings = false): boolean {
+  if (text.length < (insideStrings ? max + 1 : NESTING_CHECK_FROM_CHARS)) return false;
+  // Without quotes in the pattern no string is ever entered.
+  const re = new RegExp((insideStrings ? BRACKETS : STRUCTURE).source, 'g');
   let depth = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const c = text.charCodeAt(m.index);
@@ -35,28 +41,6 @@ export function nestedTooDeep(text: string, max = MAX_NESTING): boolean {
       }
       re.lastIndex = end + 1;
     } else if (c === 91 || c === 123) {
-      depth += 1;
-      if (depth > max) return true;
-    } else if (depth > 0) {
-      depth -= 1;
-    }
-  }
-  return false;
-}
-
-/**
- * Like nestedTooDeep, but brackets inside strings count too: for a protocol that carries JSON
- * inside a JSON string (Pusher's `data`), which its library parses again. A text that merely
- * contains more than `max` unclosed brackets is refused as well; no notification holds one.
- */
-export function nestedTooDeepAnywhere(text: string, max = MAX_NESTING): boolean {
-  // Shorter texts cannot open more than `max` brackets.
-  if (text.length <= max) return false;
-  const re = new RegExp(BRACKETS.source, 'g');
-  let depth = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const c = text.charCodeAt(m.index);
-    if (c === 91 || c === 123) {
       depth += 1;
       if (depth > max) return true;
     } else if (depth > 0) {

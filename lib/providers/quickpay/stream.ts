@@ -9,7 +9,7 @@ import { tapSafely, type WireTap } from '../../core/wire-log';
 import Pusher from 'pusher-js';
 import type { ChannelAuthorizationCallback, ChannelAuthorizationHandler, Options } from 'pusher-js';
 import { Backoff } from '../../core/backoff';
-import { MAX_NESTING, nestedTooDeepAnywhere } from '../../core/frame-guard';
+import { MAX_NESTING, nestedTooDeep } from '../../core/frame-guard';
 import { describeFrame, type Redactor } from '../../core/redact';
 import type { ConnectionState, Logger } from '../../core/types';
 import type { ChannelAuthOutcome } from './authorizer';
@@ -309,7 +309,7 @@ export class QuickPayStream {
       const data = message?.data;
       if (typeof data === 'string') {
         const problem = data.length > MAX_FRAME_CHARS ? `over ${MAX_FRAME_CHARS} characters (${data.length})`
-          : nestedTooDeepAnywhere(data) ? `nested more than ${MAX_NESTING} deep` : undefined;
+          : nestedTooDeep(data, MAX_NESTING, true) ? `nested more than ${MAX_NESTING} deep` : undefined;
         if (problem) {
           this.log('warn', `QuickPay: dropped a frame ${problem}, unparsed: ${this.show(data.slice(0, 200))}`);
           return;
