@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
 import { MAX_TEXT } from '../../nodes/shared/status';
-import { ALL_NODES, collect, configNode, connected, credentials, helper, startSimulator, statuses, until, type Msg } from './harness';
+import { ALL_NODES, collect, configNode, connected, credentials, helper, statuses, until, useSimulator, type Msg } from './harness';
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
@@ -15,10 +15,7 @@ describe('errors: the Catch path and the pay node\'s status', function () {
   let sim: PaymentsenseSimulator;
   let url: string;
 
-  before((done) => { helper.startServer(done); });
-  after((done) => { helper.stopServer(done); });
-  beforeEach(async () => { ({ sim, url } = await startSimulator()); });
-  afterEach(async () => { await helper.unload(); await sim.stop(); });
+  useSimulator((s) => { ({ sim, url } = s); });
 
   // Nodes with x and y: Node-RED takes a node without them for a config node.
   async function load() {

@@ -25,6 +25,26 @@ export async function startSimulator(opts: PaymentsenseSimulatorOptions = {}): P
   return { sim, url };
 }
 
+/**
+ * The mocha hooks of a Paymentsense node test: the test helper's server for the describe block,
+ * and a fresh simulator for each test (the flow unloaded and the simulator stopped after it).
+ * `use` receives each test's simulator and URL.
+ */
+export function useSimulator(use: (s: { sim: PaymentsenseSimulator; url: string }) => void, opts: PaymentsenseSimulatorOptions = {}): void {
+  let current: PaymentsenseSimulator | undefined;
+  before((done) => { helper.startServer(done); });
+  after((done) => { helper.stopServer(done); });
+  beforeEach(async () => {
+    const started = await startSimulator(opts);
+    current = started.sim;
+    use(started);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await current?.stop();
+  });
+}
+
 export function configNode(url: string, extra: Record<string, unknown> = {}) {
   return { id: 'cfg', type: 'pos-paymentsense', name: 'sim', environment: 'custom', url, softwareHouseId: 'SH01', installerId: 'IN01', verifyTls: true, ...extra };
 }

@@ -4,17 +4,14 @@
 
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { ALL_NODES, collect, configNode, connected, credentials, errors, helper, startSimulator, until } from './harness';
+import { ALL_NODES, collect, configNode, connected, credentials, errors, helper, until, useSimulator } from './harness';
 
 describe('Paymentsense: deploys and busy terminals (nodes)', function () {
   this.timeout(30000);
   let sim: PaymentsenseSimulator;
   let url: string;
 
-  before((done) => { helper.startServer(done); });
-  after((done) => { helper.stopServer(done); });
-  beforeEach(async () => { ({ sim, url } = await startSimulator({ stepDelayMs: 150 })); });
-  afterEach(async () => { await helper.unload(); await sim.stop(); });
+  useSimulator((s) => { ({ sim, url } = s); }, { stepDelayMs: 150 });
 
   const flow = (pay: Record<string, unknown> = {}, withTerminals = false) => [
     { id: 'tab', type: 'tab', label: 'deploys' },

@@ -2,17 +2,14 @@
 
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { ALL_NODES, TOKEN, collect, processListeners, resources, configNode, connected, credentials, errors, helper, startSimulator, statuses, until, type Msg } from './harness';
+import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, processListeners, resources, statuses, until, useSimulator, type Msg } from './harness';
 
 describe('Paymentsense connection lifecycle (nodes)', function () {
   this.timeout(60000);
   let sim: PaymentsenseSimulator;
   let url: string;
 
-  before((done) => { helper.startServer(done); });
-  after((done) => { helper.stopServer(done); });
-  beforeEach(async () => { ({ sim, url } = await startSimulator({ pingIntervalMs: 200 })); });
-  afterEach(async () => { await helper.unload(); await sim.stop(); });
+  useSimulator((s) => { ({ sim, url } = s); }, { pingIntervalMs: 200 });
 
   const users = (extra: Record<string, unknown> = {}) => [
     configNode(url, extra),

@@ -3,17 +3,14 @@
 
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, startSimulator, statuses, until, type Msg } from './harness';
+import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, statuses, until, useSimulator, type Msg } from './harness';
 
 describe('pos-pay and pos-refund with Paymentsense (simulator)', function () {
   this.timeout(20000);
   let sim: PaymentsenseSimulator;
   let url: string;
 
-  before((done) => { helper.startServer(done); });
-  after((done) => { helper.stopServer(done); });
-  beforeEach(async () => { ({ sim, url } = await startSimulator()); });
-  afterEach(async () => { await helper.unload(); await sim.stop(); });
+  useSimulator((s) => { ({ sim, url } = s); });
 
   const flow = (extra: Record<string, unknown> = {}) => [
     configNode(url, extra),

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
 import { modulusEntry } from '../conformance/entries/modulus';
-import { ALL_NODES, collect, configNode, connected, credentials, helper, startSimulator, statuses, until, type Msg } from './harness';
+import { ALL_NODES, collect, configNode, connected, credentials, helper, startSimulator, statuses, until, useSimulator, type Msg } from './harness';
 
 const reportNode = require('../../nodes/pos-report.js');
 const modules = [...ALL_NODES, reportNode];
@@ -31,10 +31,7 @@ describe('pos-report with Paymentsense (simulator)', function () {
   let sim: PaymentsenseSimulator;
   let url: string;
 
-  before((done) => { helper.startServer(done); });
-  after((done) => { helper.stopServer(done); });
-  beforeEach(async () => { ({ sim, url } = await startSimulator()); });
-  afterEach(async () => { await helper.unload(); await sim.stop(); });
+  useSimulator((s) => { ({ sim, url } = s); });
 
   const flow = (report: Record<string, unknown> = {}) => [
     configNode(url),

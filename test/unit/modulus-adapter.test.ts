@@ -6,19 +6,12 @@ import type { PaymentAttempt } from '../../lib/core/provider';
 import type { Logger, NotificationEvent, PaymentRequest, ProgressEvent } from '../../lib/core/types';
 import { ModulusProvider, type ModulusOptions } from '../../lib/providers/modulus/client';
 import { ModulusSimulator, type ModulusSimulatorOptions } from '../../lib/simulators/modulus';
+import { until } from '../support/until';
 
 const KEY = 'mk_test_SECRET_adapter_3b7f';
 const SECRET = 'ms_test_SECRET_adapter_c41e';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, pred: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 class Logs implements Logger {
   readonly lines: string[] = [];

@@ -9,19 +9,12 @@ import type { PaymentAttempt } from '../../lib/core/provider';
 import type { PaymentRequest, ProgressEvent } from '../../lib/core/types';
 import { ModulusProvider, type ModulusOptions } from '../../lib/providers/modulus/client';
 import { ModulusSimulator, type ModulusSimulatorOptions } from '../../lib/simulators/modulus';
+import { until } from '../support/until';
 
 const KEY = 'mk_test_SECRET_displaced_91aa';
 const SECRET = 'ms_test_SECRET_displaced_27bc';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, pred: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function attempt(request: Partial<PaymentRequest>, timeoutMs: number): PaymentAttempt & { progress: ProgressEvent[] } {
   const progress: ProgressEvent[] = [];
