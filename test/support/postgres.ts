@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Tool } from './needs-tool';
+import { needsTool, type Tool } from './needs-tool';
 
 const exec = promisify(execFile);
 const READY_MS = 30_000;
@@ -253,4 +253,24 @@ export async function startPostgres(): Promise<PostgresServer> {
       process.off('exit', onExit);
     },
   };
+}
+
+/**
+ * The mocha hooks of tests on a real PostgreSQL: one throwaway server for the describe block
+ * (needsTool decides what a missing postgresql means), stopped after it. `use` receives the
+ * server; `beforeStop` runs first, to close what the tests opened.
+ */
+export function usePostgres(use: (server: PostgresServer) => void, beforeStop?: () => Promise<void>): void {
+  let server: PostgresServer | undefined;
+  before(async function () {
+    needsTool(this, postgresTool());
+    this.timeout(120000);
+    server = await startPostgres();
+    use(server);
+  });
+  after(async function () {
+    this.timeout(60000);
+    await beforeStop?.();
+    await server?.stop();
+  });
 }

@@ -11,8 +11,7 @@ import type { PaymentRequest, PaymentResult } from '../../lib/core/types';
 import { DeferredJournal } from '../../lib/journal/deferred-journal';
 import { FileJournal } from '../../lib/journal/file-journal';
 import { PostgresJournal } from '../../lib/journal/postgres-journal';
-import { needsTool } from '../support/needs-tool';
-import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
+import { usePostgres, type PostgresServer } from '../support/postgres';
 
 const sale = (reference: string, amount = 1250): PaymentRequest => ({ kind: 'sale', amount, currency: 'GBP', reference, terminalId: 'T1' });
 const approved = (r: PaymentRequest): PaymentResult => ({
@@ -157,15 +156,8 @@ describe('journal recent()', () => {
     let server: PostgresServer;
     let tables = 0;
     const opened: PostgresJournal[] = [];
-    before(async function () {
-      needsTool(this, postgresTool());
-      this.timeout(120000);
-      server = await startPostgres();
-    });
-    after(async function () {
-      this.timeout(60000);
+    usePostgres((s) => { server = s; }, async () => {
       for (const j of opened.splice(0)) await j.close().catch(() => undefined);
-      await server?.stop();
     });
     const table = () => `recent_test_${++tables}`;
     const open = async (name = table(), account = 'acct-1') => {

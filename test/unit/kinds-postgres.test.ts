@@ -7,8 +7,7 @@ import { PaymentService } from '../../lib/core/payments';
 import { settlementReference } from '../../lib/core/settlements';
 import { silentLogger } from '../../lib/core/types';
 import { PostgresJournal } from '../../lib/journal/postgres-journal';
-import { needsTool } from '../support/needs-tool';
-import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
+import { usePostgres, type PostgresServer } from '../support/postgres';
 import { KindsProvider, req, result } from '../support/kinds';
 
 describe('transaction kinds on a shared PostgreSQL journal', function () {
@@ -17,15 +16,7 @@ describe('transaction kinds on a shared PostgreSQL journal', function () {
   let tables = 0;
   const closers: Array<() => Promise<void>> = [];
 
-  before(async function () {
-    needsTool(this, postgresTool());
-    this.timeout(120000);
-    server = await startPostgres();
-  });
-  after(async function () {
-    this.timeout(60000);
-    await server?.stop();
-  });
+  usePostgres((s) => { server = s; });
   afterEach(async () => {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
   });

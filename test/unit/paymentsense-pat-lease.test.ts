@@ -9,8 +9,7 @@ import { PostgresLease } from '../../lib/journal/postgres-lease';
 import { PatServer } from '../../lib/providers/paymentsense/pat';
 import { PAT_METHODS } from '../../lib/providers/paymentsense/pat-wire';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../../lib/simulators/paymentsense';
-import { needsTool } from '../support/needs-tool';
-import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
+import { usePostgres, type PostgresServer } from '../support/postgres';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,15 +27,7 @@ describe('Paymentsense pay at table on a shared PostgreSQL journal', function ()
   let sim: PaymentsenseSimulator;
   let base: string;
 
-  before(async function () {
-    needsTool(this, postgresTool());
-    this.timeout(120000);
-    server = await startPostgres();
-  });
-  after(async function () {
-    this.timeout(60000);
-    await server?.stop();
-  });
+  usePostgres((s) => { server = s; });
   beforeEach(async () => {
     sim = new PaymentsenseSimulator({ stepDelayMs: 0, pingIntervalMs: 60_000, patWalk: { firstMs: 0, replyTimeoutMs: 2000 } });
     base = (await sim.start()).url;
