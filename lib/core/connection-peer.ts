@@ -16,12 +16,12 @@ export class ConnectionPeer {
    */
   constructor(
     socket: ReconnectingSocket,
-    make: (send: (text: string) => boolean) => JsonRpcPeer,
+    make: (send: (text: string, more?: boolean) => boolean) => JsonRpcPeer,
     hooks: { onOpen?: () => void; onClose?: () => void } = {},
   ) {
     socket.on('open', () => {
       this.close();
-      const peer: JsonRpcPeer = make((text) => this.peer === peer && socket.send(text));
+      const peer: JsonRpcPeer = make((text, more) => this.peer === peer && socket.send(text, more));
       this.peer = peer;
       hooks.onOpen?.();
     });

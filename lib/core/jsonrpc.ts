@@ -65,8 +65,12 @@ export interface UnmatchedResponseInfo {
 }
 
 export interface JsonRpcPeerOptions {
-  /** Returns false when the transport is not open. */
-  send: (text: string) => boolean | void;
+  /**
+   * Returns false when the transport is not open. `more` is true for an answer sent while the
+   * answers to other requests are still being built: a transport may then hold the frame until
+   * the end of this turn of the event loop, so answers made in separate callbacks share a write.
+   */
+  send: (text: string, more?: boolean) => boolean | void;
   /** Per-request timeout; default 30000. `Infinity` disables the timer. */
   defaultTimeoutMs?: number;
   logger?: Logger;
@@ -143,7 +147,7 @@ function describe(e: unknown): string {
 }
 
 export class JsonRpcPeer {
-  private readonly send: (text: string) => boolean | void;
+  private readonly send: (text: string, more?: boolean) => boolean | void;
   private readonly logger: Logger;
   private readonly redact: ((text: string) => string) | undefined;
   private readonly defaultTimeoutMs: number;
@@ -161,6 +165,8 @@ export class JsonRpcPeer {
   private readonly timedOut = new Map<string | number, string>();
   private counter = 0;
   private closed = false;
+  /** Answers to single requests whose handler has not settled yet. */
+  private answering = 0;
 
   constructor(opts: JsonRpcPeerOptions) {
     if (typeof opts?.send !== 'function') throw new TypeError('JsonRpcPeer needs a send(text) function');
@@ -305,7 +311,10 @@ export class JsonRpcPeer {
       const reply = this.dispatch(msg, text);
       if (reply === undefined) return;
       if (typeof reply === 'string') this.transmit(reply);
-      else reply.then(this.transmit, this.onReplyFailure);
+      else {
+        this.answering++;
+        reply.then(this.transmitAnswer, this.answerFailed);
+      }
     } catch (e) {
       this.log('error', `unexpected failure while handling a frame: ${describe(e)}`);
     }
@@ -358,17 +367,28 @@ export class JsonRpcPeer {
   };
 
   // Never throws: used as a promise callback, where a throw would be an unhandled rejection.
-  private readonly transmit = (text: string | undefined): void => {
+  private readonly transmit = (text: string | undefined, more = false): void => {
     if (text === undefined) return;
     if (this.closed) {
       this.log('debug', 'reply dropped: the peer is closed');
       return;
     }
     try {
-      if (this.send(text) === false) this.log('debug', 'reply dropped: the connection is not open');
+      if (this.send(text, more) === false) this.log('debug', 'reply dropped: the connection is not open');
     } catch (e) {
       this.log('debug', `send of a reply threw: ${describe(e)}`);
     }
+  };
+
+  /** An answer a handler settled later; `more` while others are still being built. */
+  private readonly transmitAnswer = (text: string | undefined): void => {
+    this.answering--;
+    this.transmit(text, this.answering > 0);
+  };
+
+  private readonly answerFailed = (e: unknown): void => {
+    this.answering--;
+    this.onReplyFailure(e);
   };
 
   private readonly onReplyFailure = (e: unknown): void => {

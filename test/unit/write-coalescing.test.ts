@@ -1,5 +1,6 @@
-// Frames a ReconnectingSocket sends in one tick leave in one write (issue 14): the upgraded
-// socket is corked for the rest of the tick. Counted at the client's own net.Socket through
+// Frames a ReconnectingSocket sends close together leave in one write (issue 14): the upgraded
+// socket is corked for the rest of the tick, or, for answers sent while others are still being
+// built, for the rest of the turn of the event loop. Counted at the client's own net.Socket through
 // its Writable implementation hooks (_write for one chunk, _writev for several).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { JsonRpcPeer } from '../../lib/core/jsonrpc';
 import { ReconnectingSocket } from '../../lib/core/socket';
-import { corkForTick } from '../../lib/core/tick-cork';
+import { corkForTick, corkForTurn } from '../../lib/core/write-cork';
 
 type WriteHook = (this: net.Socket, ...args: unknown[]) => unknown;
 
@@ -124,11 +125,59 @@ describe('write coalescing', () => {
     }
   });
 
-  it('corkForTick leaves a destroyed or missing socket alone', () => {
-    assert.doesNotThrow(() => corkForTick(undefined));
-    const s = new net.Socket();
-    s.destroy();
-    assert.doesNotThrow(() => corkForTick(s));
-    assert.equal(s.writableCorked, 0);
+  it('answers a peer builds in separate callbacks (as flows answer) while others still run share one write', async () => {
+    const r = await rig();
+    const peer = new JsonRpcPeer({ send: (t, more) => r.socket.send(t, more) });
+    // Each answer is made in a callback of its own, as Node-RED delivers every message.
+    peer.handle('later', (params) => new Promise((resolve) => setImmediate(() => resolve(params))));
+    r.socket.on('message', (text: string) => peer.receive(text));
+    const answers: string[] = [];
+    r.server().on('message', (d) => answers.push(d.toString()));
+    const spy = countWrites(r.port);
+    try {
+      r.serverSocket().cork();
+      for (let i = 0; i < 10; i++) r.server().send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'later', params: [i] }));
+      r.serverSocket().uncork();
+      await waitFor(() => answers.length === 10, '10 answers');
+      assert.deepEqual(answers.map((a) => JSON.parse(a).id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // One tick each would be 10 writes.
+      assert.ok(spy.counts.write + spy.counts.writev <= 2, JSON.stringify(spy.counts));
+    } finally {
+      spy.restore();
+      peer.close();
+      await r.close();
+    }
+  });
+
+  it('a lone answer made later is written at the end of its tick, not held for the turn', async () => {
+    const r = await rig();
+    const peer = new JsonRpcPeer({ send: (t, more) => r.socket.send(t, more) });
+    let writesSeenNextTurn = -1;
+    const spy = countWrites(r.port);
+    peer.handle('later', () => new Promise((resolve) => setImmediate(() => {
+      resolve('ok');
+      // Queued before anything the answer could queue: it runs first in the next turn.
+      setImmediate(() => { writesSeenNextTurn = spy.counts.write + spy.counts.writev; });
+    })));
+    r.socket.on('message', (text: string) => peer.receive(text));
+    try {
+      r.server().send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'later' }));
+      await waitFor(() => writesSeenNextTurn !== -1, 'the next turn');
+      assert.equal(writesSeenNextTurn, 1);
+    } finally {
+      spy.restore();
+      peer.close();
+      await r.close();
+    }
+  });
+
+  it('corkForTick and corkForTurn leave a destroyed or missing socket alone', () => {
+    for (const cork of [corkForTick, corkForTurn]) {
+      assert.doesNotThrow(() => cork(undefined));
+      const s = new net.Socket();
+      s.destroy();
+      assert.doesNotThrow(() => cork(s));
+      assert.equal(s.writableCorked, 0);
+    }
   });
 });

@@ -234,7 +234,7 @@ export class EposServer implements RequestServer {
   // ---- connection ---------------------------------------------------------------------------
 
   /** The peer of a new connection (see ConnectionPeer). */
-  private makePeer(send: (text: string) => boolean): JsonRpcPeer {
+  private makePeer(send: (text: string, more?: boolean) => boolean): JsonRpcPeer {
     const peer = new JsonRpcPeer({
       send,
       logger: this.logger,

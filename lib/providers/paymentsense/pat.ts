@@ -176,7 +176,7 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
   }
 
   /** The peer of a new connection (see ConnectionPeer). */
-  private makePeer(send: (text: string) => boolean): JsonRpcPeer {
+  private makePeer(send: (text: string, more?: boolean) => boolean): JsonRpcPeer {
     const peer = new JsonRpcPeer({
       send,
       logger: this.logger,
