@@ -82,7 +82,7 @@ const PARAMS = { tid: TERMINAL.tid };
 
 async function oursClient(url: string): Promise<Client> {
   const socket = new ReconnectingSocket({ url: () => url });
-  const peer = new JsonRpcPeer({ send: (text) => socket.send(text) });
+  const peer = new JsonRpcPeer({ send: (text, timing) => socket.send(text, timing) });
   socket.on('message', (text) => peer.receive(text));
   socket.start();
   await waitFor(() => socket.isOpen(), 'our socket to open', 10_000, 5);

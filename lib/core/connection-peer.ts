@@ -6,6 +6,7 @@
 
 import { JsonRpcPeer } from './jsonrpc';
 import type { ReconnectingSocket } from './socket';
+import type { SendTiming } from './write-cork';
 
 export class ConnectionPeer {
   private peer: JsonRpcPeer | undefined;
@@ -16,12 +17,12 @@ export class ConnectionPeer {
    */
   constructor(
     socket: ReconnectingSocket,
-    make: (send: (text: string, more?: boolean) => boolean) => JsonRpcPeer,
+    make: (send: (text: string, timing?: SendTiming) => boolean) => JsonRpcPeer,
     hooks: { onOpen?: () => void; onClose?: () => void } = {},
   ) {
     socket.on('open', () => {
       this.close();
-      const peer: JsonRpcPeer = make((text, more) => this.peer === peer && socket.send(text, more));
+      const peer: JsonRpcPeer = make((text, timing) => this.peer === peer && socket.send(text, timing));
       this.peer = peer;
       hooks.onOpen?.();
     });

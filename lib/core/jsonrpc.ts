@@ -14,6 +14,7 @@ import { PosError } from './errors';
 import { MAX_NAME_CHARS, MAX_NESTING, nestedTooDeep } from './frame-guard';
 import { redactHead } from './redact';
 import { type Logger, silentLogger } from './types';
+import type { SendTiming } from './write-cork';
 
 export const RPC_ERRORS = {
   parseError: -32700,
@@ -66,11 +67,12 @@ export interface UnmatchedResponseInfo {
 
 export interface JsonRpcPeerOptions {
   /**
-   * Returns false when the transport is not open. `more` is true for an answer sent while the
-   * answers to other requests are still being built: a transport may then hold the frame until
-   * the end of this turn of the event loop, so answers made in separate callbacks share a write.
+   * Returns false when the transport is not open. `timing` says what the peer expects next, so
+   * a transport may gather frames into one write: `turn` for an answer sent while the answers
+   * to other requests are still being built (they come in separate callbacks), `now` for a
+   * request with no other in flight, `tick` otherwise (see write-cork.ts).
    */
-  send: (text: string, more?: boolean) => boolean | void;
+  send: (text: string, timing?: SendTiming) => boolean | void;
   /** Per-request timeout; default 30000. `Infinity` disables the timer. */
   defaultTimeoutMs?: number;
   logger?: Logger;
@@ -98,7 +100,8 @@ interface Pending {
   id: string | number;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() by which the answer must be in; Infinity: no limit. */
+  deadline: number;
   method: string;
   timeoutMs: number;
 }
@@ -147,7 +150,7 @@ function describe(e: unknown): string {
 }
 
 export class JsonRpcPeer {
-  private readonly send: (text: string, more?: boolean) => boolean | void;
+  private readonly send: (text: string, timing?: SendTiming) => boolean | void;
   private readonly logger: Logger;
   private readonly redact: ((text: string) => string) | undefined;
   private readonly defaultTimeoutMs: number;
@@ -165,6 +168,15 @@ export class JsonRpcPeer {
   private readonly timedOut = new Map<string | number, string>();
   private counter = 0;
   private closed = false;
+  /**
+   * One timer for every pending request, armed for the earliest deadline, instead of one per
+   * request: arming and clearing a timer for each round trip was a measurable share of a
+   * request's cost at one in flight. An answer leaves the timer as it is; when it fires it ends
+   * what is overdue and re-arms for the next deadline. It holds the process open only while a
+   * request is pending.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
   /** Answers to single requests whose handler has not settled yet. */
   private answering = 0;
 
@@ -218,22 +230,21 @@ export class JsonRpcPeer {
     const timeoutMs = this.timeoutFor(opts?.timeoutMs);
     let entry!: Pending;
     const promise = new Promise<T>((resolve, reject) => {
-      entry = { id, resolve: resolve as (value: unknown) => void, reject, timer: undefined, method, timeoutMs };
+      entry = { id, resolve: resolve as (value: unknown) => void, reject, deadline: timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs, method, timeoutMs };
     });
     // Registered before send(): a synchronous transport may deliver the answer inside send().
-    if (timeoutMs !== Infinity) entry.timer = setTimeout(this.onTimeout, timeoutMs, id);
     this.pending.set(id, entry);
+    this.watch(entry.deadline);
 
     let sent: boolean | void;
     try {
-      sent = this.send(text);
+      sent = this.send(text, this.pending.size > 1 ? 'tick' : 'now');
     } catch (e) {
       this.log('debug', `send of "${method}" threw: ${describe(e)}`);
       sent = false;
     }
     if (sent === false && this.pending.get(id) === entry) {
-      this.pending.delete(id);
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      this.settle(entry);
       entry.reject(new PosError('not_connected', `Cannot send "${method}": the connection is not open`));
     }
     return promise;
@@ -324,16 +335,17 @@ export class JsonRpcPeer {
     if (this.pending.size === 0) return;
     const entries = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) {
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
-      entry.reject(err);
-    }
+    this.deadlineTimer?.unref();
+    for (const entry of entries) entry.reject(err);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.failPending(new PosError('closed', 'The JSON-RPC connection was closed'));
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.armedFor = Infinity;
     this.timedOut.clear();
   }
 
@@ -356,34 +368,56 @@ export class JsonRpcPeer {
     return Math.min(Math.max(1, Math.floor(t)), MAX_TIMER_MS);
   }
 
-  private readonly onTimeout = (id: string | number): void => {
-    const entry = this.pending.get(id);
-    if (entry === undefined) return;
-    this.pending.delete(id);
-    entry.timer = undefined;
+  /** Makes sure the timer fires by `deadline`, and holds the process open while requests are pending. */
+  private watch(deadline: number): void {
+    if (deadline < this.armedFor) {
+      clearTimeout(this.deadlineTimer);
+      this.armedFor = deadline;
+      this.deadlineTimer = setTimeout(this.expire, Math.max(1, Math.ceil(deadline - performance.now())));
+    } else if (deadline !== Infinity && this.deadlineTimer !== undefined && !this.deadlineTimer.hasRef()) {
+      this.deadlineTimer.ref();
+    }
+  }
+
+  private readonly expire = (): void => {
+    this.deadlineTimer = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const entry of this.pending.values()) {
+      if (entry.deadline <= now) this.timeOut(entry);
+      else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next !== Infinity) this.watch(next);
+  };
+
+  private timeOut(entry: Pending): void {
+    const id = entry.id;
+    this.settle(entry);
     this.timedOut.set(id, entry.method);
     if (this.timedOut.size > TIMED_OUT_MEMORY) this.timedOut.delete(this.timedOut.keys().next().value as string | number);
     entry.reject(new PosError('timeout', `No answer to "${entry.method}" within ${entry.timeoutMs} ms`, { method: entry.method, id }));
-  };
+  }
 
   // Never throws: used as a promise callback, where a throw would be an unhandled rejection.
-  private readonly transmit = (text: string | undefined, more = false): void => {
+  private readonly transmit = (text: string | undefined, timing: SendTiming = 'tick'): void => {
     if (text === undefined) return;
     if (this.closed) {
       this.log('debug', 'reply dropped: the peer is closed');
       return;
     }
     try {
-      if (this.send(text, more) === false) this.log('debug', 'reply dropped: the connection is not open');
+      if (this.send(text, timing) === false) this.log('debug', 'reply dropped: the connection is not open');
     } catch (e) {
       this.log('debug', `send of a reply threw: ${describe(e)}`);
     }
   };
 
-  /** An answer a handler settled later; `more` while others are still being built. */
+  /** An answer a handler settled later: it may wait for the turn's end while others are still being built. */
   private readonly transmitAnswer = (text: string | undefined): void => {
     this.answering--;
-    this.transmit(text, this.answering > 0);
+    this.transmit(text, this.answering > 0 ? 'turn' : 'tick');
   };
 
   private readonly answerFailed = (e: unknown): void => {
@@ -610,8 +644,8 @@ export class JsonRpcPeer {
   private settle(entry: Pending): void {
     // By the id we sent: the echoed one may differ in type (see lookup).
     this.pending.delete(entry.id);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    entry.timer = undefined;
+    // Nothing left to time: the armed timer no longer holds the process open (see deadlineTimer).
+    if (this.pending.size === 0) this.deadlineTimer?.unref();
   }
 
   private malformedResponse(entry: Pending, msg: Record<string, unknown>, text: string | undefined): void {

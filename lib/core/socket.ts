@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff';
-import { corkForTick, corkForTurn } from './write-cork';
+import { corkForTick, corkForTurn, type SendTiming } from './write-cork';
 import { silentLogger, type ConnectionState, type Logger } from './types';
 import { tapSafely, type WireTap } from './wire-log';
 
@@ -183,13 +183,12 @@ export class ReconnectingSocket extends EventEmitter<SocketEvents> {
     this.abort(a, this.redact(reason));
   }
 
-  /** `more`: further frames are on their way (see JsonRpcPeerOptions.send); this one may wait for the end of the turn to share their write. */
-  send(text: string, more = false): boolean {
+  /** `timing`: what the sender expects next, so frames sent close together share one write (see write-cork.ts). */
+  send(text: string, timing: SendTiming = 'tick'): boolean {
     const a = this.attempt;
     if (!a || !this.isOpen()) return false;
-    // Frames sent close together leave in one write (see write-cork.ts).
-    if (more) corkForTurn(a.raw);
-    else corkForTick(a.raw);
+    if (timing === 'tick') corkForTick(a.raw);
+    else if (timing === 'turn') corkForTurn(a.raw);
     tapSafely(this.options.wire, 'out', text);
     a.ws.send(text, (err) => {
       if (err) this.log('warn', `send failed: ${err.message}`);

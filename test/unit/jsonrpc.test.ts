@@ -368,7 +368,7 @@ describe('JsonRpcPeer', () => {
       const s = solo({ logger: log.logger, onUnmatchedResponse: (r, info) => late.push([r.id, info]) });
       const started = Date.now();
       const p = spy.during(() => s.peer.request('sale', { amount: 100 }, { timeoutMs: 40 }));
-      assert.equal(spy.active.size, 1, 'one timer per request');
+      assert.equal(spy.active.size, 1, 'one timer armed');
       await rejectsWith(p, (e) => {
         isPos('timeout')(e);
         assert.match((e as Error).message, /sale/);
@@ -387,7 +387,7 @@ describe('JsonRpcPeer', () => {
       const fast = spy.during(() => s.peer.request('a'));
       const slow = spy.during(() => s.peer.request('b', undefined, { timeoutMs: 150 }));
       const never = spy.during(() => s.peer.request('c', undefined, { timeoutMs: Infinity }));
-      assert.equal(spy.active.size, 2);
+      assert.equal(spy.active.size, 1, 'one timer for every pending request, armed for the earliest deadline');
       const t0 = Date.now();
       await rejectsWith(fast, isPos('timeout'));
       assert.equal(s.peer.pendingCount, 2);
@@ -398,36 +398,59 @@ describe('JsonRpcPeer', () => {
       assert.equal(await never, 'late but fine');
     });
 
-    it('clears the timer on every way a request ends', async () => {
+    it('holds the process open only while a request is pending, whichever way it ends; close() clears the timer', async () => {
+      const holding = () => [...spy.active].filter((h) => (h as NodeJS.Timeout).hasRef()).length;
       const s = solo();
       const ok = spy.during(() => s.peer.request('ok'));
       const bad = spy.during(() => s.peer.request('bad'));
       const malformed = spy.during(() => s.peer.request('malformed'));
       const failed = spy.during(() => s.peer.request('failed'));
-      assert.equal(spy.active.size, 4);
+      assert.equal(spy.active.size, 1, 'one timer for the four');
+      assert.equal(holding(), 1);
       s.peer.receive('{"jsonrpc":"2.0","id":1,"result":1}');
       s.peer.receive('{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"no"}}');
       s.peer.receive('{"jsonrpc":"2.0","id":3,"result":1,"error":{"code":1,"message":"both"}}');
+      assert.equal(holding(), 1, 'one request is still pending');
       s.peer.failPending(new PosError('not_connected', 'socket dropped'));
       assert.equal(await ok, 1);
       await rejectsWith(bad, (e) => assert.ok(e instanceof JsonRpcError));
       await rejectsWith(malformed, isPos('protocol_error'));
       await rejectsWith(failed, isPos('not_connected'));
-      assert.equal(spy.active.size, 0);
+      assert.equal(holding(), 0, 'nothing pending: the armed timer no longer holds the process');
 
       const closed = spy.during(() => s.peer.request('closed'));
+      assert.equal(holding(), 1, 'pending again');
       s.peer.close();
       await rejectsWith(closed, isPos('closed'));
-      assert.equal(spy.active.size, 0);
+      assert.equal(spy.active.size, 0, 'close() clears the timer');
 
-      const off = solo();
       const offline = new JsonRpcPeer({ send: () => false });
       await rejectsWith(
         spy.during(() => offline.request('x')),
         isPos('not_connected'),
       );
+      assert.equal(holding(), 0);
+      offline.close();
       assert.equal(spy.active.size, 0);
-      off.peer.close();
+    });
+
+    it('ends overdue requests as their deadlines pass, with one timer re-armed for the next', async () => {
+      const s = solo();
+      const order: string[] = [];
+      const started = performance.now();
+      const watch = (p: Promise<unknown>, name: string) => p.catch((e) => { isPos('timeout')(e); order.push(`${name}@${Math.round(performance.now() - started)}`); });
+      const all = spy.during(() => [
+        watch(s.peer.request('late', undefined, { timeoutMs: 120 }), 'late'),
+        watch(s.peer.request('early', undefined, { timeoutMs: 30 }), 'early'),
+        watch(s.peer.request('middle', undefined, { timeoutMs: 60 }), 'middle'),
+      ]);
+      // The second request's earlier deadline re-armed the one timer.
+      assert.equal(spy.active.size, 1);
+      await Promise.all(all);
+      assert.deepEqual(order.map((o) => o.split('@')[0]), ['early', 'middle', 'late']);
+      const at = order.map((o) => Number(o.split('@')[1]));
+      assert.ok(at[0]! >= 29 && at[1]! >= 59 && at[2]! >= 119, `each no earlier than its own timeout: ${order.join(', ')}`);
+      assert.equal(s.peer.pendingCount, 0);
     });
   });
 

@@ -127,7 +127,7 @@ describe('write coalescing', () => {
 
   it('answers a peer builds in separate callbacks (as flows answer) while others still run share one write', async () => {
     const r = await rig();
-    const peer = new JsonRpcPeer({ send: (t, more) => r.socket.send(t, more) });
+    const peer = new JsonRpcPeer({ send: (t, timing) => r.socket.send(t, timing) });
     // Each answer is made in a callback of its own, as Node-RED delivers every message.
     peer.handle('later', (params) => new Promise((resolve) => setImmediate(() => resolve(params))));
     r.socket.on('message', (text: string) => peer.receive(text));
@@ -151,7 +151,7 @@ describe('write coalescing', () => {
 
   it('a lone answer made later is written at the end of its tick, not held for the turn', async () => {
     const r = await rig();
-    const peer = new JsonRpcPeer({ send: (t, more) => r.socket.send(t, more) });
+    const peer = new JsonRpcPeer({ send: (t, timing) => r.socket.send(t, timing) });
     let writesSeenNextTurn = -1;
     const spy = countWrites(r.port);
     peer.handle('later', () => new Promise((resolve) => setImmediate(() => {
@@ -164,6 +164,28 @@ describe('write coalescing', () => {
       r.server().send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'later' }));
       await waitFor(() => writesSeenNextTurn !== -1, 'the next turn');
       assert.equal(writesSeenNextTurn, 1);
+    } finally {
+      spy.restore();
+      peer.close();
+      await r.close();
+    }
+  });
+
+  it('a request with nothing else in flight is written at once; requests sent while others are pending wait for the tick', async () => {
+    const r = await rig();
+    const peer = new JsonRpcPeer({ send: (t, timing) => r.socket.send(t, timing) });
+    const spy = countWrites(r.port);
+    const writes = () => spy.counts.write + spy.counts.writev;
+    try {
+      // The server never answers: all three stay pending until the peer closes.
+      const pending = [peer.request('a')];
+      assert.equal(writes(), 1, 'the lone request left inside send()');
+      pending.push(peer.request('b'), peer.request('c'));
+      assert.equal(writes(), 1, 'the other two wait for the end of the tick');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(writes(), 2, 'the other two left together at the end of the tick');
+      peer.close();
+      for (const p of pending) await p.catch(() => undefined);
     } finally {
       spy.restore();
       peer.close();

@@ -7,7 +7,7 @@
 import { Backoff } from '../../core/backoff';
 import { isPosError } from '../../core/errors';
 import type { InboundHandler, InboundRequest, RequestServer } from '../../core/inbound';
-import { JsonRpcPeer, RawJson } from '../../core/jsonrpc';
+import { JsonRpcPeer, RawJson, type JsonRpcPeerOptions } from '../../core/jsonrpc';
 import { ConnectionPeer } from '../../core/connection-peer';
 import { makeRedactor, type Redactor } from '../../core/redact';
 import { ReconnectingSocket } from '../../core/socket';
@@ -234,7 +234,7 @@ export class EposServer implements RequestServer {
   // ---- connection ---------------------------------------------------------------------------
 
   /** The peer of a new connection (see ConnectionPeer). */
-  private makePeer(send: (text: string, more?: boolean) => boolean): JsonRpcPeer {
+  private makePeer(send: JsonRpcPeerOptions['send']): JsonRpcPeer {
     const peer = new JsonRpcPeer({
       send,
       logger: this.logger,

@@ -95,7 +95,7 @@ export class PaymentsenseProvider implements PaymentProvider {
       ...(opts.wire ? { wire: opts.wire } : {}),
     });
     this.peer = new JsonRpcPeer({
-      send: (text) => this.socket.send(text),
+      send: (text, timing) => this.socket.send(text, timing),
       logger: this.logger,
       redact: this.redact,
       defaultTimeoutMs: opts.requestTimeoutMs ?? 30000,

@@ -8,7 +8,7 @@
 
 import { isPosError } from '../../core/errors';
 import { InboundError, type InboundHandler, type InboundRequest, type LinkStatus, type RequestLink, type RequestServer } from '../../core/inbound';
-import { JsonRpcError, JsonRpcPeer, RPC_ERRORS } from '../../core/jsonrpc';
+import { JsonRpcError, JsonRpcPeer, RPC_ERRORS, type JsonRpcPeerOptions } from '../../core/jsonrpc';
 import { ConnectionPeer } from '../../core/connection-peer';
 import { LeasedConnection, type Runnable } from '../../core/leased-connection';
 import type { ConnectionLease } from '../../core/leased-provider';
@@ -176,7 +176,7 @@ export class PatServer implements RequestServer, RequestLink, Runnable {
   }
 
   /** The peer of a new connection (see ConnectionPeer). */
-  private makePeer(send: (text: string, more?: boolean) => boolean): JsonRpcPeer {
+  private makePeer(send: JsonRpcPeerOptions['send']): JsonRpcPeer {
     const peer = new JsonRpcPeer({
       send,
       logger: this.logger,
