@@ -11,7 +11,8 @@ import { PosError } from '../core/errors';
 import { RECENT_MAX, journalUnavailable, newestFirst, recentLimit, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
 import { takeDirLock } from './dir-lock';
-import { encodeRecord, encodeReference, readEntry, readHeader, type RecordType } from './line-format';
+import { isoNow } from './iso-now';
+import { encodeReference, readEntry, readHeader, recordText, type RecordType } from './line-format';
 import { cloneData } from './plain-clone';
 import { SEGMENT_NAME, SegmentWriter, segmentFile, type Written } from './segment-writer';
 
@@ -102,11 +103,11 @@ export class FileJournal implements Journal {
       return { claimed: false, entry: prior };
     }
     // Taken in memory before the first await, so a concurrent claim of the same reference sees it.
-    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request: cloneData(request), startedAt: new Date().toISOString() };
+    const entry: JournalEntry = { reference: request.reference, state: 'pending', attemptId, request: cloneData(request), startedAt: isoNow() };
     this.pending.set(key, entry);
     this.live.add(key);
     try {
-      await this.write('p', entry);
+      await this.write('p', key, entry);
     } catch (err) {
       if (this.pending.get(key) === entry) {
         this.pending.delete(key);
@@ -127,7 +128,7 @@ export class FileJournal implements Journal {
     const noted: JournalEntry = { ...(this.pending.get(key) ?? entry), notes: { ...entry.notes, ...notes } };
     this.pending.set(key, noted);
     try {
-      await this.write('p', noted);
+      await this.write('p', key, noted);
     } catch (err) {
       throw journalUnavailable(describe(err));
     }
@@ -136,7 +137,12 @@ export class FileJournal implements Journal {
 
   async finish(entry: JournalEntry, result: PaymentResult): Promise<JournalEntry> {
     const key = encodeReference(entry.reference);
-    const done: JournalEntry = { ...(this.pending.get(key) ?? entry), state: 'done', finishedAt: new Date().toISOString(), result: slimResult(result) };
+    // The pending entry in the map is the journal's own (claim, note and load never hand it out):
+    // it becomes the finished one in place, without a copy. An entry known only to the caller is copied.
+    const done: JournalEntry = this.pending.get(key) ?? { ...entry };
+    done.state = 'done';
+    done.finishedAt = isoNow();
+    done.result = slimResult(result);
     this.pending.delete(key);
     this.live.delete(key);
     this.done.delete(key);
@@ -162,7 +168,7 @@ export class FileJournal implements Journal {
     this.live.delete(key);
     this.done.delete(key);
     // If this record is lost, the entry comes back pending after a restart and is asked about: safe.
-    await this.write('r', entry).catch((err) => this.logger.warn(`payment journal: could not record that ${entry.reference} is free again (${describe(err)})`));
+    await this.write('r', key, entry).catch((err) => this.logger.warn(`payment journal: could not record that ${entry.reference} is free again (${describe(err)})`));
   }
 
   async recoverable(): Promise<JournalEntry[]> {
@@ -187,7 +193,7 @@ export class FileJournal implements Journal {
     if (old.length === 0 || this.closed) return 0;
     const slots = new Set(old.map((seg) => this.slots.get(seg)!));
     // Pending entries whose latest record is in an old file move forward before it goes.
-    for (const entry of [...this.pending.values()]) await this.write('p', entry);
+    for (const [key, entry] of [...this.pending]) await this.write('p', key, entry);
     // One walk of the index for every old file, in slices of a few milliseconds.
     let dropped = 0;
     let sliceStart = Date.now();
@@ -244,7 +250,7 @@ export class FileJournal implements Journal {
       } else {
         const pending: JournalEntry = { ...entry, state: 'pending' };
         this.pending.set(key, pending);
-        await this.write('p', pending);
+        await this.write('p', key, pending);
       }
       added++;
     }
@@ -284,7 +290,7 @@ export class FileJournal implements Journal {
   }
 
   private async saveFinished(key: string, done: JournalEntry): Promise<void> {
-    const at = await this.write('f', done);
+    const at = await this.write('f', key, done);
     if (this.held.get(key) === done) {
       this.held.delete(key);
       this.unsaved.delete(key);
@@ -300,8 +306,9 @@ export class FileJournal implements Journal {
     if (this.recentDone.length > 2 * RECENT_MAX) this.recentDone = this.recentDone.slice(-RECENT_MAX);
   }
 
-  private write(type: RecordType, entry: JournalEntry): Promise<Written> {
-    return this.writer.append(encodeRecord(type, entry));
+  /** `key`: encodeReference(entry.reference), which every caller has made already. */
+  private write(type: RecordType, key: string, entry: JournalEntry): Promise<Written> {
+    return this.writer.append(recordText(type, key, entry));
   }
 
   private slotOf(segment: number): number {

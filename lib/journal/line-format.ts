@@ -12,11 +12,41 @@ export type RecordType = 'p' | 'f' | 'r';
 
 export const encodeReference = (reference: string): string => Buffer.from(reference, 'utf8').toString('base64url');
 
+/**
+ * A record as text, made when it is queued (so a later change to the entry cannot reach it):
+ * `head` is `<type> <key> ` (ASCII: the key is base64url), `json` the entry. The bytes and the
+ * CRC are made when a flush writes the batch into one buffer (writeRecord), so a record costs no
+ * buffer and no concatenated copy of its text of its own.
+ */
+export interface RecordText {
+  head: string;
+  json: string;
+}
+
+/** `key` is encodeReference(entry.reference), which the caller has already made. */
+export function recordText(type: RecordType, key: string, entry: JournalEntry): RecordText {
+  return { head: `${type} ${key} `, json: JSON.stringify(type === 'r' ? { attemptId: entry.attemptId } : entry) };
+}
+
+/** Bytes writeRecord may need: UTF-8 takes at most 3 bytes per UTF-16 unit. */
+export const recordRoom = (rec: RecordText): number => 10 + rec.head.length + 3 * rec.json.length;
+
+/** Writes the line `<crc32 hex> <head><json>\n` at `offset` (with recordRoom(rec) bytes free); returns where it ends. */
+export function writeRecord(buf: Buffer, offset: number, rec: RecordText): number {
+  let end = offset + 9;
+  end += buf.write(rec.head, end, 'latin1');
+  end += buf.write(rec.json, end, 'utf8');
+  buf[end++] = 10;
+  // The CRC covers everything after it, the newline excepted; written into its place last.
+  buf.write(crc32(buf.subarray(offset + 9, end - 1)).toString(16).padStart(8, '0') + ' ', offset, 'latin1');
+  return end;
+}
+
+/** One record as its own buffer (bench data, tests). */
 export function encodeRecord(type: RecordType, entry: JournalEntry): Buffer {
-  // One buffer for the whole line; the CRC (over everything after it) is written into its place last.
-  const line = Buffer.from(`00000000 ${type} ${encodeReference(entry.reference)} ${JSON.stringify(type === 'r' ? { attemptId: entry.attemptId } : entry)}\n`, 'utf8');
-  line.write(crc32(line.subarray(9, line.length - 1)).toString(16).padStart(8, '0'), 0, 8, 'latin1');
-  return line;
+  const rec = recordText(type, encodeReference(entry.reference), entry);
+  const buf = Buffer.allocUnsafe(recordRoom(rec));
+  return buf.subarray(0, writeRecord(buf, 0, rec));
 }
 
 const SPACE = 0x20;

@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { recordRoom, writeRecord, type RecordText } from './line-format';
 
 /**
  * Where the system has O_DSYNC (Linux, macOS, the BSDs) the segment is opened with it: each
@@ -24,10 +25,17 @@ export interface Written {
 }
 
 interface Queued {
-  bytes: Buffer;
+  rec: RecordText;
   resolve: (at: Written) => void;
   reject: (err: Error) => void;
 }
+
+/**
+ * A flush encodes its batch into one buffer, kept for the next flush up to this size (flushes
+ * never overlap, and a write has copied the bytes once it resolves); a larger batch (a sweep
+ * carrying many pending entries forward) gets a buffer of its own.
+ */
+const KEPT_BUFFER_BYTES = 256 * 1024;
 
 export const segmentFile = (dir: string, segment: number): string => path.join(dir, `journal-${String(segment).padStart(12, '0')}.log`);
 export const SEGMENT_NAME = /^journal-(\d{12})\.log$/;
@@ -42,13 +50,14 @@ export class SegmentWriter {
   private damaged = false;
   /** Flushes so far; the bench reports flushes per payment. */
   flushes = 0;
+  private kept: Buffer | undefined;
 
   constructor(private readonly dir: string, private readonly segmentMs: number) {}
 
   /** Resolves once the record is on stable storage; rejects when it could not be written. */
-  append(bytes: Buffer): Promise<Written> {
+  append(rec: RecordText): Promise<Written> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ bytes, resolve, reject });
+      this.queue.push({ rec, resolve, reject });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -81,7 +90,8 @@ export class SegmentWriter {
         this.damaged = false;
       }
       const start = this.size;
-      const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((q) => q.bytes));
+      const ends: number[] = new Array(batch.length);
+      const bytes = this.encode(batch, ends);
       let done = 0;
       while (done < bytes.length) {
         const { bytesWritten } = await file.write(bytes, done, bytes.length - done, null);
@@ -90,16 +100,30 @@ export class SegmentWriter {
       if (DSYNC === undefined) await file.datasync();
       this.flushes += 1;
       this.size = start + bytes.length;
-      let offset = start;
-      for (const q of batch) {
-        q.resolve({ segment: this.segment, offset });
-        offset += q.bytes.length;
-      }
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ segment: this.segment, offset: start + (i === 0 ? 0 : ends[i - 1]!) });
     } catch (err) {
       // Part of the batch may be in the file: cut it off before the next write appends to it.
       this.damaged = true;
       for (const q of batch) q.reject(err as Error);
     }
+  }
+
+  /** The batch's lines, one after another in one buffer; `ends[i]` is where line i ends in it. */
+  private encode(batch: Queued[], ends: number[]): Buffer {
+    let room = 0;
+    for (const q of batch) room += recordRoom(q.rec);
+    let buf: Buffer;
+    if (room > KEPT_BUFFER_BYTES) buf = Buffer.allocUnsafe(room);
+    else {
+      if (this.kept === undefined || this.kept.length < room) this.kept = Buffer.allocUnsafe(Math.min(KEPT_BUFFER_BYTES, Math.max(room, 16 * 1024)));
+      buf = this.kept;
+    }
+    let end = 0;
+    for (let i = 0; i < batch.length; i++) {
+      end = writeRecord(buf, end, batch[i]!.rec);
+      ends[i] = end;
+    }
+    return buf.subarray(0, end);
   }
 
   private async openSegment(segment: number): Promise<void> {

@@ -57,6 +57,25 @@ describe('file journal', () => {
     assert.equal(reopened.stats.pending, 200);
   });
 
+  it('batches larger than the flush buffer kept between flushes, and the small ones after, read back intact', async () => {
+    const j = await open();
+    // Three claims of ~120 KB each (options are kept as given) in one flush: more than the
+    // 256 KiB buffer a flush keeps, so that batch gets a buffer of its own; then small batches
+    // reuse the kept one, and every line must still pass its check.
+    const big = (i: number): PaymentRequest => ({ ...sale(`B${i}`), options: { note: `${i}£`.repeat(40_000) } });
+    await Promise.all([0, 1, 2].map((i) => j.claim(big(i), `b${i}`)));
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => j.claim(sale(`S${round}-${i}`), `s${round}-${i}`).then((c) => j.finish(c.entry, result(sale(`S${round}-${i}`))))));
+    }
+    await j.close();
+    const reopened = await open();
+    assert.equal(reopened.stats.damaged, 0);
+    assert.equal(reopened.stats.pending, 3);
+    assert.equal(reopened.stats.finished, 100);
+    for (const i of [0, 1, 2]) assert.deepEqual((await reopened.get(`B${i}`))?.request, big(i));
+    assert.equal((await reopened.get('S4-19'))?.result?.approved, true);
+  });
+
   it('a finished entry is kept slim on disk, read back from disk, and survives a restart', async () => {
     const j = await open();
     const c = await j.claim(sale('R2'), 'a1');
