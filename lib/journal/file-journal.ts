@@ -11,7 +11,7 @@ import { PosError } from '../core/errors';
 import { RECENT_MAX, journalUnavailable, newestFirst, recentLimit, slimResult, type Claim, type Journal, type JournalEntry } from '../core/journal';
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
 import { takeDirLock } from './dir-lock';
-import { isoNow } from './iso-now';
+import { isoNow } from '../core/iso-now';
 import { encodeReference, readEntry, readHeader, recordText, type RecordType } from './line-format';
 import { cloneData } from './plain-clone';
 import { SEGMENT_NAME, SegmentWriter, segmentFile, type Written } from './segment-writer';

@@ -6,6 +6,7 @@
 
 import { Backoff } from '../../core/backoff';
 import { isPosError } from '../../core/errors';
+import { isoNow } from '../../core/iso-now';
 import type { InboundHandler, InboundRequest, RequestServer } from '../../core/inbound';
 import { JsonRpcPeer, RawJson, type JsonRpcPeerOptions } from '../../core/jsonrpc';
 import { ConnectionPeer } from '../../core/connection-peer';
@@ -99,7 +100,7 @@ const NOT_CHECKED: unique symbol = Symbol('not checked');
  */
 class EposRequest implements InboundRequest {
   readonly provider = 'dojo' as const;
-  readonly receivedAt = new Date().toISOString();
+  readonly receivedAt = isoNow();
   readonly errorTypes = EPOS_ERROR_TYPES;
   /** The last result checkResult() found valid. */
   passed: unknown = NOT_CHECKED;
