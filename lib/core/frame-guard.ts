@@ -24,8 +24,11 @@ const BRACKETS = /[[\]{}]/g;
  */
 export function nestedTooDeep(text: string, max = MAX_NESTING, insideStrings = false): boolean {
   if (text.length < (insideStrings ? max + 1 : NESTING_CHECK_FROM_CHARS)) return false;
-  // Without quotes in the pattern no string is ever entered.
-  const re = new RegExp((insideStrings ? BRACKETS : STRUCTURE).source, 'g');
+  // Without quotes in the pattern no string is ever entered. The module's own regexes, not a
+  // copy per call (every Pusher frame of any length comes here): the scan below is synchronous,
+  // so no other call can move lastIndex while it runs.
+  const re = insideStrings ? BRACKETS : STRUCTURE;
+  re.lastIndex = 0;
   let depth = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const c = text.charCodeAt(m.index);

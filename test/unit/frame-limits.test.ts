@@ -87,6 +87,19 @@ describe('frame limits', () => {
       }), { numRuns: 300 });
     });
 
+    it('a scan that stopped part-way leaves nothing behind for the next frame', () => {
+      // The first stops at its far end; the next nests at its start, where a scan carrying on
+      // from the first one's position would never look.
+      const deepAtEnd = pad(NESTING_CHECK_FROM_CHARS) + '['.repeat(MAX_NESTING + 1);
+      const deepAtStart = '['.repeat(MAX_NESTING + 1) + pad(NESTING_CHECK_FROM_CHARS);
+      for (let i = 0; i < 3; i++) {
+        assert.equal(nestedTooDeep(deepAtEnd), true);
+        assert.equal(nestedTooDeep(deepAtStart), true);
+        assert.equal(nestedTooDeep(deepAtEnd, MAX_NESTING, true), true);
+        assert.equal(nestedTooDeep(deepAtStart, MAX_NESTING, true), true);
+      }
+    });
+
     it('the JSON-RPC peer answers a deep frame with one error, unparsed', () => {
       const { p, replies, lines } = peer();
       p.receive(`{"jsonrpc":"2.0","method":"tick","params":${deep(300_000)}}`);
