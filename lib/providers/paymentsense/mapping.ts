@@ -86,32 +86,39 @@ const lower = (v: string | undefined): string | undefined => (typeof v === 'stri
 
 export function mapTransaction(t: WireTransaction, request: PaymentRequest): PaymentResult {
   const outcome: Outcome = (t.transactionResult && OUTCOME[t.transactionResult]) || 'unknown';
-  const card = {
-    ...(t.cardSchemeName ? { scheme: t.cardSchemeName } : {}),
-    ...(lastFour(t.primaryAccountNumber) ? { last4: lastFour(t.primaryAccountNumber) } : {}),
-    ...(t.paymentMethod ? { entryMode: lower(t.paymentMethod) } : {}),
-    ...(t.cardHolderVerificationMethod ? { verification: lower(t.cardHolderVerificationMethod) } : {}),
-  };
+  // Built field by field, in the order the spreads of throwaway objects used to give: this runs
+  // for every payment's result.
+  const card: PaymentResult['card'] = {};
+  if (t.cardSchemeName) card.scheme = t.cardSchemeName;
+  const last4 = lastFour(t.primaryAccountNumber);
+  if (last4) card.last4 = last4;
+  if (t.paymentMethod) card.entryMode = lower(t.paymentMethod);
+  if (t.cardHolderVerificationMethod) card.verification = lower(t.cardHolderVerificationMethod);
+  const receipt: PaymentResult['receipt'] = {};
   const merchant = lines(t.receiptLines?.MERCHANT);
+  if (merchant) receipt.merchant = merchant;
   const customer = lines(t.receiptLines?.CUSTOMER);
+  if (customer) receipt.customer = customer;
   const message = t.userMessage
     || (outcome === 'unknown' ? `Paymentsense answered with result "${String(t.transactionResult)}", which this pack does not know; see raw` : progressMessage(t.transactionResult ?? 'UNKNOWN'));
-  return {
+  const result: PaymentResult = {
     outcome,
     approved: outcome === 'approved',
     // `amount` keeps the request's meaning (the base amount); tip and cashback actually given stay in raw.
     amount: typeof t.amountBase === 'number' ? t.amountBase : request.amount,
     currency: typeof t.currency === 'string' ? t.currency : request.currency,
     reference: request.reference,
-    ...(t.tid ?? request.terminalId ? { terminalId: t.tid ?? request.terminalId } : {}),
-    provider: 'paymentsense',
-    ...(t.transactionId ? { transactionId: t.transactionId } : {}),
-    ...(t.authCode ? { authCode: t.authCode } : {}),
-    card,
-    receipt: { ...(merchant ? { merchant } : {}), ...(customer ? { customer } : {}) },
-    message,
-    raw: t,
-  };
+  } as PaymentResult;
+  const terminalId = t.tid ?? request.terminalId;
+  if (terminalId) result.terminalId = terminalId;
+  result.provider = 'paymentsense';
+  if (t.transactionId) result.transactionId = t.transactionId;
+  if (t.authCode) result.authCode = t.authCode;
+  result.card = card;
+  result.receipt = receipt;
+  result.message = message;
+  result.raw = t;
+  return result;
 }
 
 export function mapTerminal(t: WireTerminal): Terminal {
