@@ -47,6 +47,11 @@ function withKind(result: PaymentResult, request: PaymentRequest): PaymentResult
   return result.kind === request.kind ? result : { ...result, kind: request.kind };
 }
 
+/** Whether this instance, on standby, passes its payments to the holder of the connection (it has a shared journal's hand-off). */
+const standbyHandsOver = (s: ConnectionState): boolean => s.name === 'standby' && !s.paysHere;
+const refusesHandOff = (): boolean => false;
+const ignoreProgress = (): void => {};
+
 const ASK_A_PERSON =
   'Check the terminal or the provider portal before taking this payment again, and use a new reference if you do.';
 
@@ -66,7 +71,8 @@ export interface RetentionOptions {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class PaymentService {
-  private readonly inflight = new Map<string, { request: PaymentRequest; result: Promise<PaymentResult> }>();
+  /** Payments (and recoveries) running here, by reference; a duplicate message shares `work`'s result. */
+  private readonly inflight = new Map<string, { request: PaymentRequest; work: Promise<{ result: PaymentResult }> }>();
   private readonly keepMs: number;
   private readonly sweepEveryMs: number;
   private readonly watchEveryMs: number;
@@ -128,12 +134,11 @@ export class PaymentService {
       } catch (err) {
         return Promise.reject(err);
       }
-      return running.result.then((result) => ({ result, duplicate: true }));
+      return running.work.then((o) => ({ result: o.result, duplicate: true }));
     }
+    // The caller of the first message sees an error; the handler below keeps it from being unhandled here.
     const work = this.run(request, opts);
-    const result = work.then((o) => o.result);
-    result.catch(() => {}); // the caller of the first message sees the error; this copy only feeds duplicates
-    this.inflight.set(request.reference, { request, result });
+    this.inflight.set(request.reference, { request, work });
     const clear = () => this.inflight.delete(request.reference);
     work.then(clear, clear);
     return work;
@@ -153,7 +158,7 @@ export class PaymentService {
       this.journal.handBack?.(entry);
     }
     this.watched.clear();
-    const running = [...this.inflight.values()].map((r) => r.result).concat([...this.handedOver.values()]).map((r) => r.catch(() => undefined));
+    const running = [...this.inflight.values()].map((r): Promise<unknown> => r.work).concat([...this.handedOver.values()]).map((r) => r.catch(() => undefined));
     if (running.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(running), new Promise((r) => { timer = setTimeout(r, this.drainMs); })]);
@@ -167,7 +172,7 @@ export class PaymentService {
     // A completion or release is checked against its pre-auth (and gets its ids) before it is journalled.
     const request = isLinked(asked) ? await this.settlements.link(asked) : asked;
     const handOff = this.journal.handOff;
-    const handsOver = (s: ConnectionState) => s.name === 'standby' && !s.paysHere && handOff !== undefined;
+    const handsOver = handOff === undefined ? refusesHandOff : standbyHandsOver;
     if (!canSend(this.provider.state) && !handsOver(this.provider.state)) {
       // A repeat is answered from the journal even while offline; a new payment waits for the connection.
       const prior = await this.journal.get(request.reference);
@@ -326,7 +331,7 @@ export class PaymentService {
         request,
         attemptId: entry.attemptId,
         deadline: Date.now() + opts.timeoutMs,
-        onProgress: opts.onProgress ?? (() => {}),
+        onProgress: opts.onProgress ?? ignoreProgress,
         note: async (notes) => {
           current = await this.journal.note(current, notes);
         },
@@ -512,7 +517,7 @@ export class PaymentService {
       const awaitedHere = this.awaitingHandOff.has(entry.reference);
       if (this.inflight.has(entry.reference) && !awaitedHere) continue;
       const work = this.resolvePending(entry);
-      if (!awaitedHere) this.inflight.set(entry.reference, { request: entry.request, result: work.then((r) => r.result) });
+      if (!awaitedHere) this.inflight.set(entry.reference, { request: entry.request, work });
       try {
         const outcome = await work;
         // A flow that waits for it hears it; payment_recovered is for results that reach no flow.

@@ -69,10 +69,11 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
         return act(msg.action as Action, msg);
       }
       binding.require(kind === 'sale' ? 'pay' : 'refund');
+      // Read with ??, so an empty setting is passed as undefined: one object, no spreads, per message.
       const request = parsePaymentRequest(kind, msg.payload, {
-        ...(config.terminalId ? { terminalId: config.terminalId } : {}),
-        ...(config.currency ? { currency: config.currency } : {}),
-        ...(msg._msgid ? { reference: msg._msgid } : {}),
+        terminalId: config.terminalId || undefined,
+        currency: config.currency || undefined,
+        reference: msg._msgid || undefined,
       });
       // A kind the provider lacks is refused here, before the journal or the provider hears of it.
       const connection = binding.require(capabilityOf(request.kind));
