@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { JsonRpcPeer } from '../../lib/core/jsonrpc';
+import { JsonRpcPeer, type RequestHandler } from '../../lib/core/jsonrpc';
 import { ReconnectingSocket } from '../../lib/core/socket';
 import { corkForTick, corkForTurn } from '../../lib/core/write-cork';
 
@@ -69,6 +69,28 @@ const waitFor = async (check: () => boolean, what: string) => {
   }
 };
 
+/** Ten requests in one server write to a peer answering with `handler`: the ids answered, in order, and the client's writes. */
+async function answerTen(handler: RequestHandler) {
+  const r = await rig();
+  const peer = new JsonRpcPeer({ send: (t, timing) => r.socket.send(t, timing) });
+  peer.handle('m', handler);
+  r.socket.on('message', (text: string) => peer.receive(text));
+  const answers: string[] = [];
+  r.server().on('message', (d) => answers.push(d.toString()));
+  const spy = countWrites(r.port);
+  try {
+    r.serverSocket().cork();
+    for (let i = 0; i < 10; i++) r.server().send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'm', params: [i] }));
+    r.serverSocket().uncork();
+    await waitFor(() => answers.length === 10, '10 answers');
+    return { ids: answers.map((a) => JSON.parse(a).id as number), writes: spy.counts.write + spy.counts.writev, counts: { ...spy.counts } };
+  } finally {
+    spy.restore();
+    peer.close();
+    await r.close();
+  }
+}
+
 describe('write coalescing', () => {
   it('20 frames sent in one tick leave in one writev, in order', async () => {
     const r = await rig();
@@ -102,51 +124,18 @@ describe('write coalescing', () => {
   });
 
   it('a JSON-RPC peer answering a read of 10 requests answers them in one write', async () => {
-    const r = await rig();
-    const peer = new JsonRpcPeer({ send: (t) => r.socket.send(t) });
-    peer.handle('echo', (params) => params);
-    r.socket.on('message', (text: string) => peer.receive(text));
-    const answers: string[] = [];
-    r.server().on('message', (d) => answers.push(d.toString()));
-    const spy = countWrites(r.port);
-    try {
-      // Ten frames in one server write: the client reads them together and answers in one tick.
-      const frames = Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'echo', params: [i] }));
-      r.serverSocket().cork();
-      for (const f of frames) r.server().send(f);
-      r.serverSocket().uncork();
-      await waitFor(() => answers.length === 10, '10 answers');
-      assert.deepEqual(answers.map((a) => JSON.parse(a).id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      assert.ok(spy.counts.write + spy.counts.writev <= 2, JSON.stringify(spy.counts));
-    } finally {
-      spy.restore();
-      peer.close();
-      await r.close();
-    }
+    // Ten frames in one server write: the client reads them together and answers in one tick.
+    const { ids, writes, counts } = await answerTen((params) => params);
+    assert.deepEqual(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(writes <= 2, JSON.stringify(counts));
   });
 
   it('answers a peer builds in separate callbacks (as flows answer) while others still run share one write', async () => {
-    const r = await rig();
-    const peer = new JsonRpcPeer({ send: (t, timing) => r.socket.send(t, timing) });
     // Each answer is made in a callback of its own, as Node-RED delivers every message.
-    peer.handle('later', (params) => new Promise((resolve) => setImmediate(() => resolve(params))));
-    r.socket.on('message', (text: string) => peer.receive(text));
-    const answers: string[] = [];
-    r.server().on('message', (d) => answers.push(d.toString()));
-    const spy = countWrites(r.port);
-    try {
-      r.serverSocket().cork();
-      for (let i = 0; i < 10; i++) r.server().send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'later', params: [i] }));
-      r.serverSocket().uncork();
-      await waitFor(() => answers.length === 10, '10 answers');
-      assert.deepEqual(answers.map((a) => JSON.parse(a).id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      // One tick each would be 10 writes.
-      assert.ok(spy.counts.write + spy.counts.writev <= 2, JSON.stringify(spy.counts));
-    } finally {
-      spy.restore();
-      peer.close();
-      await r.close();
-    }
+    const { ids, writes, counts } = await answerTen((params) => new Promise((resolve) => setImmediate(() => resolve(params))));
+    assert.deepEqual(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // One tick each would be 10 writes.
+    assert.ok(writes <= 2, JSON.stringify(counts));
   });
 
   it('a lone answer made later is written at the end of its tick, not held for the turn', async () => {
