@@ -62,6 +62,36 @@ function ratioLine(name: string, paired: number, ratios: { min: number; max: num
   return `ratio ${name}: ${fmtRatio(paired)} (median of per-round ratios, min ${fmtRatio(ratios.min)}, max ${fmtRatio(ratios.max)}; ratio of medians ${fmtRatio(ofMedians)})`;
 }
 
+interface Paired {
+  pairedRatio: number;
+  ratios: { min: number; max: number };
+  ratio: number;
+  rounds: Array<{ ratio: number }>;
+}
+
+/** The ratio against its target, and the per-round ratios: the first notes of a paired measurement. */
+function ratioNotes(name: string, r: Paired, target: number, pass: boolean): string[] {
+  return [
+    `${ratioLine(name, r.pairedRatio, r.ratios, r.ratio)}  target >= ${target}  ${pass ? 'PASS' : 'FAIL'}`,
+    `per-round ratios: ${r.rounds.map((x) => fmtRatio(x.ratio)).join(', ')}`,
+  ];
+}
+
+/** Measurements 2 and 6 run the same pay machinery: its table, and the notes on ratio and latency. */
+function payFigures(p: PayResult, labels: { posPay: string; functionNode: string }, target: number, pass: boolean): { body: string; notes: string[] } {
+  return {
+    body: table([
+      ['contender', 'median payments/s', 'min', 'max', 'p50 latency', 'p99 latency'],
+      rateRow(labels.posPay, p.posPay, p.latencyMs.posPay),
+      rateRow(labels.functionNode, p.functionNode, p.latencyMs.functionNode),
+    ]),
+    notes: [
+      ...ratioNotes('pos-pay/function', p, target, pass),
+      `latency: each payment from receive() to its msg at the sink, ${fmtInt(p.latencyMs.posPay.count)} / ${fmtInt(p.latencyMs.functionNode.count)} timed payments (pos-pay / function)`,
+    ],
+  };
+}
+
 function section(title: string, body: string, notes: string[] = []): string {
   return [`${title}`, body, ...notes.map((n) => `  ${n}`)].join('\n');
 }
@@ -93,8 +123,7 @@ function render(report: Report): string {
           rateRow('bare ws (Map of ids, JSON.stringify/parse, no validation)', run.bare, run.latencyMs.bare),
         ]),
         [
-          `${ratioLine('ours/bare', run.pairedRatio, run.ratios, run.ratio)}  target >= ${run.target}  ${run.pass ? 'PASS' : 'FAIL'}`,
-          `per-round ratios: ${run.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
+          ...ratioNotes('ours/bare', run, run.target, run.pass),
           `latency: each request from call to validated result, ${fmtInt(run.latencyMs.ours.count)} / ${fmtInt(run.latencyMs.bare.count)} timed requests (ours / bare)`,
           `server: ${j.server}; failed requests ${run.failures}, slices cut by the time limit ${run.cutSlices}`,
         ],
@@ -105,17 +134,13 @@ function render(report: Report): string {
 
   const p = report.results.pay;
   if (p) {
+    const target = report.config.pay.target;
+    const f = payFigures(p, { posPay: 'pos-paymentsense + pos-pay', functionNode: 'function node + raw ws client (same sale frame)' }, target, p.pairedRatio >= target);
     out.push(section(
       `2. Payments: pos-pay vs function node (same Node-RED, same simulator, instant mode), ${p.inflight} in flight, ${p.rounds.length} rounds x ${p.slicesPerRound} slices, ${fmtInt(p.paymentsPerRound)} payments per contender per round`,
-      table([
-        ['contender', 'median payments/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-        rateRow('pos-paymentsense + pos-pay', p.posPay, p.latencyMs.posPay),
-        rateRow('function node + raw ws client (same sale frame)', p.functionNode, p.latencyMs.functionNode),
-      ]),
+      f.body,
       [
-        `${ratioLine('pos-pay/function', p.pairedRatio, p.ratios, p.ratio)}  target >= ${report.config.pay.target} ${p.pairedRatio >= report.config.pay.target ? 'PASS' : 'FAIL'}`,
-        `per-round ratios: ${p.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
-        `latency: each payment from receive() to its msg at the sink, ${fmtInt(p.latencyMs.posPay.count)} / ${fmtInt(p.latencyMs.functionNode.count)} timed payments (pos-pay / function)`,
+        ...f.notes,
         `checks: approved pos-pay ${p.checks.posPayApproved}, function ${p.checks.functionApproved}, errors ${p.checks.errors}, not approved ${p.checks.notApproved}, ` +
           `simulator ledger ${p.checks.simulatorLedger} for ${p.checks.sent} sent, slices cut ${p.checks.cutSlices}`,
         `retained after GC: ${fmtBytes(p.retained.heapBytesPerPosPayPayment)} heap per pos-pay payment; ${fmtInt(p.retained.journalEntries)} entries in the file journal at the end`,
@@ -194,17 +219,12 @@ function render(report: Report): string {
     const p2 = jp.pay;
     const jj = jp.journal;
     const lat = (l: { p50: number; p99: number; max: number }) => `p50 ${fmtLatency(l.p50)}, p99 ${fmtLatency(l.p99)}, max ${fmtLatency(l.max)}`;
+    const f = payFigures(p2, { posPay: 'pos-paymentsense + pos-pay (FileJournal, fsync, group commit)', functionNode: 'function node + raw ws client (same sale frame, no journal)' }, jp.target, jp.pass);
     out.push(section(
       `6. journal-pay: pos-pay with the durable file journal vs function node (measurement 2's machinery, POS_PAYMENTS_DIR = a temp folder), ${p2.inflight} in flight, ${p2.rounds.length} rounds x ${p2.slicesPerRound} slices, ${fmtInt(p2.paymentsPerRound)} payments per contender per round`,
-      table([
-        ['contender', 'median payments/s', 'min', 'max', 'p50 latency', 'p99 latency'],
-        rateRow('pos-paymentsense + pos-pay (FileJournal, fsync, group commit)', p2.posPay, p2.latencyMs.posPay),
-        rateRow('function node + raw ws client (same sale frame, no journal)', p2.functionNode, p2.latencyMs.functionNode),
-      ]),
+      f.body,
       [
-        `${ratioLine('pos-pay/function', p2.pairedRatio, p2.ratios, p2.ratio)}  target >= ${jp.target}  ${jp.pass ? 'PASS' : 'FAIL'}`,
-        `per-round ratios: ${p2.rounds.map((r) => fmtRatio(r.ratio)).join(', ')}`,
-        `latency: each payment from receive() to its msg at the sink, ${fmtInt(p2.latencyMs.posPay.count)} / ${fmtInt(p2.latencyMs.functionNode.count)} timed payments (pos-pay / function)`,
+        ...f.notes,
         `journal: ${jj.fileJournal ? 'the config node\'s journal is a FileJournal' : 'WARNING: not the expected FileJournal'} in <POS_PAYMENTS_DIR>/${jj.folder}; ` +
           `${fmtInt(jj.finishedEntries)} finished entries for ${fmtInt(jj.posPayPayments)} approved pos-pay payments; ${fmtBytes(jj.diskBytesPerPayment)} on disk per payment`,
         `commit latency in the timed rounds (${fmtInt(jj.claimMs.count)} payments): claim ${lat(jj.claimMs)}; finish ${lat(jj.finishMs)}`,
