@@ -130,10 +130,7 @@ export function slimResult(result: PaymentResult): PaymentResult {
     reference: result.reference,
     provider: result.provider,
     card: { ...result.card },
-    receipt: {
-      ...(result.receipt.merchant ? { merchant: [...result.receipt.merchant] } : {}),
-      ...(result.receipt.customer ? { customer: [...result.receipt.customer] } : {}),
-    },
+    receipt: slimReceipt(result.receipt),
     message: result.message,
     raw: null,
   };
@@ -143,6 +140,14 @@ export function slimResult(result: PaymentResult): PaymentResult {
   const kind = (result as { kind?: unknown }).kind;
   if (kind !== undefined) (slim as unknown as { kind: unknown }).kind = kind;
   return slim;
+}
+
+/** The receipt's lines, copied, keys in the same order; no throwaway objects (this runs for every payment). */
+function slimReceipt(receipt: PaymentResult['receipt']): PaymentResult['receipt'] {
+  const out: PaymentResult['receipt'] = {};
+  if (receipt.merchant) out.merchant = receipt.merchant.slice();
+  if (receipt.customer) out.customer = receipt.customer.slice();
+  return out;
 }
 
 /** The most entries recent() returns, whatever is asked. */

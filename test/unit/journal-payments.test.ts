@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PosError } from '../../lib/core/errors';
-import { MemoryJournal, type Journal } from '../../lib/core/journal';
+import { MemoryJournal, slimResult, type Journal } from '../../lib/core/journal';
 import { PaymentService } from '../../lib/core/payments';
 import type { Logger, PaymentRequest, PaymentResult, Terminal } from '../../lib/core/types';
 import { silentLogger } from '../../lib/core/types';
@@ -326,5 +326,21 @@ describe('payment service: a journal that cannot be written', () => {
     assert.equal(await journal.get('OLD'), undefined, 'old finished entry forgotten');
     assert.equal((await journal.get('STUCK'))?.state, 'pending', 'pending entry kept');
     assert.equal((await journal.get('NEW'))?.state, 'done', 'recent entry kept');
+  });
+});
+
+describe('slimResult', () => {
+  it('keeps the receipt lines by value and only the sides the result has', () => {
+    const result: PaymentResult = { ...approved(sale('slim-1')), receipt: { merchant: ['M1', 'M2'], customer: ['C1'] } };
+    const slim = slimResult(result);
+    assert.deepEqual(slim.receipt, { merchant: ['M1', 'M2'], customer: ['C1'] });
+    assert.equal(slim.raw, null);
+    // A flow that edits its result's receipt must not reach what the journal answers a repeat with.
+    result.receipt.merchant!.push('edited');
+    result.receipt.customer![0] = 'edited';
+    assert.deepEqual(slim.receipt, { merchant: ['M1', 'M2'], customer: ['C1'] });
+    // An absent side stays absent: no key with undefined (the JSON on disk and a repeat's answer are the same).
+    assert.deepEqual(Object.keys(slimResult({ ...result, receipt: { customer: ['C'] } }).receipt), ['customer']);
+    assert.deepEqual(Object.keys(slimResult({ ...result, receipt: {} }).receipt), []);
   });
 });
