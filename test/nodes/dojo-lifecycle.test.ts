@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import type { DojoSimulator } from '../../lib/simulators/dojo';
-import { collect, processListeners, resources, statuses, until } from './harness';
+import { collect, processListeners, statuses, until } from './harness';
+import { trackResources } from '../support/resources-left';
 import { dojoConfig, dojoCredentials, dojoNodes, helper, startDojo } from './dojo-harness';
 
 describe('Dojo connection lifecycle (nodes)', function () {
@@ -38,7 +39,7 @@ describe('Dojo connection lifecycle (nodes)', function () {
     assert.equal(helper.getNode('cfg').connection.userCount, 3);
     await helper.unload();
     await until(() => sim.openConnections === 0, 'the warm-up socket to close');
-    const before = resources();
+    const tracker = trackResources();
     const listenersBefore = processListeners();
     let slowest = 0;
     for (let i = 0; i < 20; i++) {
@@ -53,10 +54,10 @@ describe('Dojo connection lifecycle (nodes)', function () {
     }
     await until(() => sim.openConnections === 0, 'every socket to close');
     await new Promise((r) => setTimeout(r, 100));
-    const after = resources();
+    const left = await tracker.left();
+    tracker.stop();
     assert.ok(slowest < 2000, `a close took ${slowest} ms`);
-    assert.equal(after.Timeout ?? 0, before.Timeout ?? 0, `timers before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
-    assert.equal(after.TCPSocketWrap ?? 0, before.TCPSocketWrap ?? 0, 'sockets');
+    assert.deepEqual(left, {}, 'timers and sockets made by the 20 deploys and still open');
     assert.equal(processListeners(), listenersBefore, 'process listeners');
     assert.equal(sim.connectionCount, 21);
   });

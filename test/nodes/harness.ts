@@ -85,13 +85,7 @@ export function statuses(id: string): Array<{ fill?: string; shape?: string; tex
   return list;
 }
 
-/** Active handles by kind (Timeout, TCPSocketWrap, ...), to prove a redeploy leaves none behind. */
-export function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
-}
-
+/** Listeners on `process`, to prove a redeploy leaves none behind. */
 export function processListeners(): number {
   return process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0);
 }

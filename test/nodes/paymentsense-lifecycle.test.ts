@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import type { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
-import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, processListeners, resources, statuses, until, useSimulator, type Msg } from './harness';
+import { ALL_NODES, TOKEN, collect, configNode, connected, credentials, errors, helper, processListeners, statuses, until, useSimulator, type Msg } from './harness';
+import { trackResources } from '../support/resources-left';
 
 describe('Paymentsense connection lifecycle (nodes)', function () {
   this.timeout(60000);
@@ -71,7 +72,7 @@ describe('Paymentsense connection lifecycle (nodes)', function () {
     await until(connected(), 'the connection');
     await helper.unload();
     await until(() => sim.connectionCount === 0, 'the warm-up socket to close');
-    const before = resources();
+    const tracker = trackResources();
     const listenersBefore = processListeners();
     let slowest = 0;
     for (let i = 0; i < 50; i++) {
@@ -83,10 +84,10 @@ describe('Paymentsense connection lifecycle (nodes)', function () {
     }
     await until(() => sim.connectionCount === 0, 'every socket to close');
     await new Promise((r) => setTimeout(r, 50));
-    const after = resources();
+    const left = await tracker.left();
+    tracker.stop();
     assert.ok(slowest < 2000, `a close took ${slowest} ms`);
-    assert.equal(after.Timeout ?? 0, before.Timeout ?? 0, `timers before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
-    assert.equal(after.TCPSocketWrap ?? 0, before.TCPSocketWrap ?? 0, 'sockets');
+    assert.deepEqual(left, {}, 'timers and sockets made by the redeploys and still open');
     assert.equal(processListeners(), listenersBefore, 'process listeners');
     assert.equal(sim.connectionAttempts, 51);
   });

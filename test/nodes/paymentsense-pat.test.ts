@@ -9,7 +9,8 @@ import { PAT_METHODS } from '../../lib/providers/paymentsense/pat-wire';
 import { PaymentsenseSimulator } from '../../lib/simulators/paymentsense';
 import { needsTool } from '../support/needs-tool';
 import { postgresTool, startPostgres, type PostgresServer } from '../support/postgres';
-import { TOKEN, collect, configNode, errors, helper, processListeners, resources, until, type Msg } from './harness';
+import { TOKEN, collect, configNode, errors, helper, processListeners, until, type Msg } from './harness';
+import { trackResources } from '../support/resources-left';
 
 const EXAMPLE = '13 Paymentsense pay at table.json';
 
@@ -253,7 +254,7 @@ describe('Paymentsense pay at table (nodes)', function () {
       await loadOnce(-1);
       await helper.unload();
       await until(() => sim.patConnectionCount === 0 && sim.connectionCount === 0, 'the warm-up sockets to close');
-      const before = resources();
+      const tracker = trackResources();
       const listenersBefore = processListeners();
       let slowest = 0;
       for (let i = 0; i < 20; i++) {
@@ -264,10 +265,10 @@ describe('Paymentsense pay at table (nodes)', function () {
       }
       await until(() => sim.patConnectionCount === 0 && sim.connectionCount === 0, 'every socket to close');
       await sleep(50);
-      const after = resources();
+      const left = await tracker.left();
+      tracker.stop();
       assert.ok(slowest < 2000, `a close took ${slowest} ms`);
-      assert.equal(after.Timeout ?? 0, before.Timeout ?? 0, `timers before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
-      assert.equal(after.TCPSocketWrap ?? 0, before.TCPSocketWrap ?? 0, 'sockets');
+      assert.deepEqual(left, {}, 'timers and sockets made by the redeploys and still open');
       assert.equal(processListeners(), listenersBefore, 'process listeners');
       // Each deploy: one /pac and one /pat; no displacement, so no retries.
       assert.equal(sim.connectionAttempts, 42);

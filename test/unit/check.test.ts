@@ -16,6 +16,7 @@ import { ModulusSimulator } from '../../lib/simulators/modulus';
 import { QuickPaySimulator, SIMULATOR_API_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys } from '../../lib/simulators/quickpay';
 import { SensePassSimulator } from '../../lib/simulators/sensepass';
 import { needsTool } from '../support/needs-tool';
+import { trackResources } from '../support/resources-left';
 
 function check(provider: string, input: Partial<CheckInput>): Promise<CheckReport> {
   const c = checkFor(provider);
@@ -314,24 +315,18 @@ describe('connection check: settings and settled facts', function () {
 describe('connection check: nothing left behind', function () {
   this.timeout(30000);
 
-  /** Timers and sockets of this process, by kind (Node's own view of what keeps it alive). */
-  function resources(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-    return counts;
-  }
-
   for (const provider of ['paymentsense', 'dojo', 'modulus', 'quickpay', 'sensepass']) {
     it(`${provider}: within 2 s of the report, no timer or socket of the check remains`, async () => {
-      // Mocha arms the test's own timeout timer just after the test starts: measure after it.
+      // Mocha arms the test's own timeout timer just after the test starts: track after it.
       await new Promise((r) => setImmediate(r));
-      const before = resources();
-      const report = await check(provider, { environment: 'simulator' });
-      assert.equal(report.ok, true, JSON.stringify(report.steps));
-      const grown = () => Object.entries(resources()).filter(([kind, n]) => n > (before[kind] ?? 0));
-      const end = Date.now() + 2000;
-      while (grown().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(grown(), [], 'resources the check left');
+      const tracker = trackResources();
+      try {
+        const report = await check(provider, { environment: 'simulator' });
+        assert.equal(report.ok, true, JSON.stringify(report.steps));
+        assert.deepEqual(await tracker.leftWithin(2000), {}, 'timers and sockets the check left');
+      } finally {
+        tracker.stop();
+      }
     });
   }
 
@@ -340,13 +335,14 @@ describe('connection check: nothing left behind', function () {
     const { url } = await sim.start();
     try {
       await new Promise((r) => setImmediate(r));
-      const before = resources();
-      const report = await check('paymentsense', { url, fields: { softwareHouseId: 'S', installerId: 'I' }, secrets: { token: 'wrong-token-1' } });
-      assert.equal(report.ok, false);
-      const grown = () => Object.entries(resources()).filter(([kind, n]) => n > (before[kind] ?? 0));
-      const end = Date.now() + 2000;
-      while (grown().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(grown(), []);
+      const tracker = trackResources();
+      try {
+        const report = await check('paymentsense', { url, fields: { softwareHouseId: 'S', installerId: 'I' }, secrets: { token: 'wrong-token-1' } });
+        assert.equal(report.ok, false);
+        assert.deepEqual(await tracker.leftWithin(2000), {}, 'timers and sockets the check left');
+      } finally {
+        tracker.stop();
+      }
     } finally {
       await sim.stop();
     }
