@@ -49,6 +49,13 @@ export interface PayResult {
   ratios: { median: number; min: number; max: number };
   /** Each payment from receive() to its msg at the sink, timed slices only. */
   latencyMs: Record<Contender, Latency>;
+  /**
+   * Where a payment's time goes, timed slices only, in microseconds per payment: the event
+   * loop busy and idle (performance.eventLoopUtilization) and the CPU of the whole process
+   * (process.cpuUsage: every thread, so GC helpers and the file system's thread pool too; the
+   * simulator is a process of its own and not counted).
+   */
+  cpuUs: Record<Contender, { loopBusy: number; loopIdle: number; processCpu: number }>;
   checks: {
     posPayApproved: number;
     functionApproved: number;
@@ -139,6 +146,12 @@ function flows(simUrl: string): object[] {
   ];
 }
 
+/** Milliseconds spent over `done` payments, as microseconds per payment. */
+function perPayment(t: { done: number; busy: number; idle: number; cpu: number }): PayResult['cpuUs'][Contender] {
+  const us = (ms: number) => round((ms * 1000) / Math.max(1, t.done), 1);
+  return { loopBusy: us(t.busy), loopIdle: us(t.idle), processCpu: us(t.cpu) };
+}
+
 const gc = (): void => {
   (globalThis as { gc?: () => void }).gc?.();
 };
@@ -212,6 +225,10 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
     const heapBefore = process.memoryUsage().heapUsed;
     let posPayTimed = 0;
     const latency: Record<Contender, LatencyRecorder> = { posPay: new LatencyRecorder(), functionNode: new LatencyRecorder() };
+    const spent: Record<Contender, { done: number; busy: number; idle: number; cpu: number }> = {
+      posPay: { done: 0, busy: 0, idle: 0, cpu: 0 },
+      functionNode: { done: 0, busy: 0, idle: 0, cpu: 0 },
+    };
     const rounds: PayRound[] = [];
     let cutSlices = 0;
     const perSlice = Math.max(1, Math.ceil(cfg.payments / cfg.slices));
@@ -222,7 +239,15 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
       for (let s = 0; s < cfg.slices; s++) {
         for (const who of s % 2 === 0 ? [first, second] : [second, first]) {
           gc();
+          const loop0 = performance.eventLoopUtilization();
+          const cpu0 = process.cpuUsage();
           const res = await drive(requests[who], perSlice, cfg.inflight, cfg.sliceTimeoutMs, latency[who]);
+          const loop = performance.eventLoopUtilization(loop0);
+          const cpu = process.cpuUsage(cpu0);
+          spent[who].done += res.done;
+          spent[who].busy += loop.active;
+          spent[who].idle += loop.idle;
+          spent[who].cpu += (cpu.user + cpu.system) / 1000;
           if (res.cut) cutSlices++;
           total[who].done += res.done;
           total[who].ms += res.ms;
@@ -257,6 +282,7 @@ export async function runPay(hooks: PayHooks = {}): Promise<PayResult> {
       pairedRatio: round(median(rounds.map((x) => x.ratio)), 4),
       ratios: spread(rounds.map((x) => x.ratio), 4),
       latencyMs: { posPay: latency.posPay.summary(), functionNode: latency.functionNode.summary() },
+      cpuUs: { posPay: perPayment(spent.posPay), functionNode: perPayment(spent.functionNode) },
       checks: { ...tally, cutSlices, simulatorLedger: stats.ledger, sent },
       retained: { heapBytesPerPosPayPayment: round((heapAfter - heapBefore) / Math.max(1, posPayTimed)), journalEntries },
     };

@@ -88,6 +88,10 @@ function payFigures(p: PayResult, labels: { posPay: string; functionNode: string
     notes: [
       ...ratioNotes('pos-pay/function', p, target, pass),
       `latency: each payment from receive() to its msg at the sink, ${fmtInt(p.latencyMs.posPay.count)} / ${fmtInt(p.latencyMs.functionNode.count)} timed payments (pos-pay / function)`,
+      ...(p.cpuUs ? [
+        `per payment (pos-pay / function): event loop busy ${p.cpuUs.posPay.loopBusy} / ${p.cpuUs.functionNode.loopBusy} µs, idle ${p.cpuUs.posPay.loopIdle} / ${p.cpuUs.functionNode.loopIdle} µs; ` +
+          `CPU of this process, all its threads (GC, file writes), ${p.cpuUs.posPay.processCpu} / ${p.cpuUs.functionNode.processCpu} µs`,
+      ] : []),
     ],
   };
 }
