@@ -12,7 +12,7 @@ import { RECENT_MAX, journalUnavailable, newestFirst, recentLimit, slimResult, t
 import { silentLogger, type Logger, type PaymentRequest, type PaymentResult } from '../core/types';
 import { takeDirLock } from './dir-lock';
 import { isoNow } from '../core/iso-now';
-import { encodeReference, readEntry, readHeader, recordText, type RecordType } from './line-format';
+import { NEWLINE, encodeReference, readEntry, readHeader, recordText, type RecordType } from './line-format';
 import { cloneData } from './plain-clone';
 import { SEGMENT_NAME, SegmentWriter, segmentFile, type Written } from './segment-writer';
 
@@ -21,6 +21,8 @@ export interface FileJournalOptions {
   segmentMs?: number;
   /** How often unsaved results are retried while the disk refuses them. Default 5 s. */
   retryMs?: number;
+  /** Zero-filled space kept ahead of the records (segment-writer.ts). Default 1 MiB. */
+  preallocateBytes?: number;
   logger?: Logger;
 }
 
@@ -66,7 +68,7 @@ export class FileJournal implements Journal {
   stats: OpenStats = { segments: 0, finished: 0, pending: 0, damaged: 0 };
 
   private constructor(readonly dir: string, private readonly segmentMs: number, opts: FileJournalOptions, private readonly unlock: () => Promise<void>) {
-    this.writer = new SegmentWriter(dir, segmentMs);
+    this.writer = new SegmentWriter(dir, segmentMs, opts.preallocateBytes);
     this.logger = opts.logger ?? silentLogger;
     this.retryMs = opts.retryMs ?? 5000;
   }
@@ -371,7 +373,7 @@ export class FileJournal implements Journal {
     for (let length = 4096; length <= 64 * 1024 * 1024; length *= 4) {
       const buf = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buf, 0, length, offset);
-      const end = buf.indexOf(10);
+      const end = buf.indexOf(NEWLINE);
       if (end !== -1 && end < bytesRead) {
         const header = readHeader(buf, 0, end);
         if (!header || header.type !== type) return undefined;
@@ -399,6 +401,8 @@ export class FileJournal implements Journal {
       const newest = i === names.length - 1;
       const handle = await fs.open(file, 'r');
       let torn = -1;
+      /** Where the zero-filled space ahead of the records begins, if the file has it (a crash left it). */
+      let zeros = -1;
       try {
         const size = (await handle.stat()).size;
         /** File offset of buf[0]; `filled` bytes of buf hold file data. */
@@ -419,7 +423,11 @@ export class FileJournal implements Journal {
           const atEof = base + filled >= size;
           let pos = 0;
           for (;;) {
-            const nl = buf.indexOf(10, pos);
+            if (pos < filled && buf[pos] === 0) {
+              zeros = base + pos;
+              break;
+            }
+            const nl = buf.indexOf(NEWLINE, pos);
             if (nl === -1 || nl >= filled) break;
             const last = atEof && nl === filled - 1;
             // Only the tail of a file can be torn, so only last lines are checked here; every other
@@ -444,6 +452,7 @@ export class FileJournal implements Journal {
             }
             pos = nl + 1;
           }
+          if (zeros >= 0) break;
           if (atEof) {
             if (pos < filled) {
               // No newline at the end: a record torn while it was written.
@@ -463,6 +472,9 @@ export class FileJournal implements Journal {
         // Cut it so the next append starts on a clean line.
         await fs.truncate(file, torn);
         this.logger.warn(`payment journal: dropped a record torn by a crash at the end of ${name}`);
+      } else if (zeros >= 0 && !newest) {
+        // An older segment is never written again: its unused space goes (the newest keeps it for the next records).
+        await fs.truncate(file, zeros);
       }
     }
     for (const [key, loc] of pendingAt) {

@@ -2,7 +2,8 @@
 // and the encoded reference stand before the JSON so that opening a journal indexes tens of
 // thousands of finished payments without parsing them; the CRC (over everything after it)
 // finds a line torn by a power cut. Every record is self-contained: the last line of a
-// reference says everything the journal knows about it.
+// reference says everything the journal knows about it. A line never begins with a zero byte:
+// one there is the zero-filled space ahead of the records (segment-writer.ts), where they end.
 
 import { crc32 } from 'node:zlib';
 import type { JournalEntry } from '../core/journal';
@@ -36,7 +37,7 @@ export function writeRecord(buf: Buffer, offset: number, rec: RecordText): numbe
   let end = offset + 9;
   end += buf.write(rec.head, end, 'latin1');
   end += buf.write(rec.json, end, 'utf8');
-  buf[end++] = 10;
+  buf[end++] = NEWLINE;
   // The CRC covers everything after it, the newline excepted; written into its place last.
   buf.write(crc32(buf.subarray(offset + 9, end - 1)).toString(16).padStart(8, '0') + ' ', offset, 'latin1');
   return end;
@@ -50,6 +51,7 @@ export function encodeRecord(type: RecordType, entry: JournalEntry): Buffer {
 }
 
 const SPACE = 0x20;
+export const NEWLINE = 0x0a;
 
 /** Where one line's fields are in a buffer (end excludes the newline). */
 export interface LineHeader {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { PaymentRequest, PaymentResult } from '../../lib/core/types';
 import { FileJournal } from '../../lib/journal/file-journal';
 import { acquireJournal } from '../../lib/journal/open-journals';
+import { PREALLOCATE_BYTES } from '../../lib/journal/segment-writer';
 
 const sale = (reference: string, amount = 1250): PaymentRequest => ({ kind: 'sale', amount, currency: 'GBP', reference, terminalId: 'T1' });
 const result = (r: PaymentRequest): PaymentResult => ({
@@ -18,6 +19,8 @@ const result = (r: PaymentRequest): PaymentResult => ({
   message: 'ok', raw: { big: 'x'.repeat(5000) },
 });
 const segments = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('journal-')).sort();
+/** Length of the line that starts at `at` in `file`, its newline included. */
+const recordBytes = (file: string, at: number) => fs.readFileSync(file).indexOf(10, at) + 1 - at;
 
 describe('file journal', () => {
   let dir: string;
@@ -110,6 +113,104 @@ describe('file journal', () => {
     const l = await open();
     assert.equal((await l.get('R5'))?.state, 'pending');
     assert.equal(l.stats.damaged, 0);
+  });
+
+  it('records go into zero-filled space kept ahead of them; a closed segment holds only its records', async () => {
+    const j = await open();
+    await j.claim(sale('Z1'), 'a1');
+    const file = path.join(dir, segments(dir)[0]!);
+    // The space is filled after the first flush, off the payment's path.
+    const end = Date.now() + 5000;
+    while (fs.statSync(file).size < PREALLOCATE_BYTES && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const open1 = fs.readFileSync(file);
+    assert.ok(open1.length >= PREALLOCATE_BYTES, `${open1.length} bytes while open`);
+    const records = open1.indexOf(0);
+    assert.ok(records > 0 && open1.subarray(records).every((b) => b === 0), 'records, then only zeros');
+    await j.claim(sale('Z2'), 'a2');
+    assert.equal(fs.readFileSync(file).indexOf(0), records + recordBytes(file, records), 'Z2 right after Z1, in the zeros');
+    await j.close();
+    const closed = fs.readFileSync(file);
+    assert.equal(closed.indexOf(0), -1, 'no zeros left once closed');
+    assert.deepEqual(closed.toString('latin1').split('\n').filter(Boolean).map((l) => l.split(' ')[2]), ['WjE', 'WjI']);
+  });
+
+  it('a segment left with its zero-filled space (a crash) reopens whole, undamaged and quietly; new records follow the last one', async () => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+    const j = await open({ segmentMs: 300 });
+    await j.claim(sale('C1'), 'a1');
+    await new Promise((r) => setTimeout(r, 650));
+    const c2 = await j.claim(sale('C2'), 'a2');
+    await j.finish(c2.entry, result(sale('C2')));
+    await j.close();
+    // As kill -9 leaves them: the older segment and the newest both still carry their zeros.
+    const [older, newest] = segments(dir).map((f) => path.join(dir, f));
+    const sizes = [fs.statSync(older!).size, fs.statSync(newest!).size];
+    for (const f of [older!, newest!]) fs.appendFileSync(f, Buffer.alloc(300_000));
+    const k = await open({ segmentMs: 300, logger });
+    assert.equal(k.stats.damaged, 0);
+    assert.deepEqual(warnings, []);
+    assert.equal((await k.get('C1'))?.state, 'pending');
+    assert.equal((await k.get('C2'))?.state, 'done');
+    assert.equal(fs.statSync(older!).size, sizes[0], 'an older segment is cut back to its records when opened');
+    const c3 = await k.claim(sale('C3'), 'a3');
+    await k.finish(c3.entry, result(sale('C3')));
+    await k.close();
+    const text = fs.readFileSync(newest!);
+    assert.equal(text.indexOf(0), -1, 'the new records took the place of the zeros');
+    assert.equal(text.length > sizes[1]!, true);
+    const l = await open({ segmentMs: 300, logger });
+    assert.equal(l.stats.damaged, 0);
+    assert.deepEqual([(await l.get('C1'))?.state, (await l.get('C2'))?.state, (await l.get('C3'))?.state], ['pending', 'done', 'done']);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('a record torn just before the zero-filled space is dropped, and the records after it go where it was', async () => {
+    const j = await open();
+    await j.claim(sale('T1'), 'a1');
+    await j.close();
+    const file = path.join(dir, segments(dir)[0]!);
+    fs.appendFileSync(file, Buffer.concat([Buffer.from('0badc0de p VDI {"reference":"T2","sta'), Buffer.alloc(100_000)]));
+    const k = await open();
+    assert.equal(k.stats.damaged, 1);
+    assert.equal(await k.get('T2'), undefined);
+    await k.claim(sale('T3'), 'a3');
+    await k.close();
+    const l = await open();
+    assert.equal(l.stats.damaged, 0);
+    assert.deepEqual([(await l.get('T1'))?.state, (await l.get('T3'))?.state], ['pending', 'pending']);
+  });
+
+  it('a flush that reaches past the filled space waits for the fill running there: no zeros land on records', async () => {
+    const j = await open({ preallocateBytes: 8192 });
+    await j.claim(sale('F0'), 'a0');
+    // Every zero fill is held back 30 ms on its way to the disk, as a slow disk would: a flush
+    // written meanwhile into the same bytes would be overwritten by it.
+    const writer = (j as unknown as { writer: { file: { write: (...a: unknown[]) => Promise<unknown> } } }).writer;
+    const realWrite = writer.file.write;
+    let heldBack = 0;
+    writer.file.write = function (this: unknown, ...args: unknown[]) {
+      const buf = args[0] as Buffer;
+      if (buf.length === 8192 && buf.every((b) => b === 0)) {
+        heldBack++;
+        return new Promise((r) => setTimeout(r, 30)).then(() => realWrite.apply(this, args));
+      }
+      return realWrite.apply(this, args);
+    };
+    // Bursts of 30 payments: each flush (tens of kilobytes) reaches well past 8 KiB of filled space.
+    for (let burst = 0; burst < 8; burst++) {
+      await Promise.all(Array.from({ length: 30 }, async (_, i) => {
+        const ref = `F${burst}-${i}`;
+        const c = await j.claim(sale(ref), `a-${ref}`);
+        await j.finish(c.entry, result(sale(ref)));
+      }));
+    }
+    await j.close();
+    const k = await open();
+    assert.equal(k.stats.damaged, 0);
+    assert.equal(k.stats.finished, 240);
+    for (const ref of ['F0-0', 'F3-17', 'F7-29']) assert.equal((await k.get(ref))?.result?.transactionId, 'tx-1');
+    assert.ok(heldBack >= 4, `${heldBack} fills held back: the race was run`);
   });
 
   it('one writer at a time: a second open in this process or a live other process is refused; a dead one\'s lock is taken over', async () => {
