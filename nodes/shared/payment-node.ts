@@ -69,7 +69,7 @@ export function paymentNode(RED: RedApi, kind: 'sale' | 'refund') {
         return act(msg.action as Action, msg);
       }
       binding.require(kind === 'sale' ? 'pay' : 'refund');
-      // Read with ??, so an empty setting is passed as undefined: one object, no spreads, per message.
+      // An empty setting is passed as undefined: one object, no spreads, per message.
       const request = parsePaymentRequest(kind, msg.payload, {
         terminalId: config.terminalId || undefined,
         currency: config.currency || undefined,

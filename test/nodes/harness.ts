@@ -53,13 +53,7 @@ export const credentials = { cfg: { token: TOKEN } };
 
 export interface Msg { topic?: string; payload?: any; [k: string]: any }
 
-export async function until(check: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../support/until';
 
 export function connected(id = 'cfg'): () => boolean {
   return () => helper.getNode(id)?.connection?.provider.state.name === 'connected';

@@ -1,7 +1,7 @@
-// What a stretch of a test left behind: the timers and sockets created since track() that are
-// still open and keep the process alive. Counting all of the process's resources before and
-// after (process.getActiveResourcesInfo) also counted other test files' timers, and one of those
-// ending in between made a test fail that leaked nothing, or would have hidden one that did.
+// What a stretch of a test left behind: the timers and sockets created since trackResources()
+// that are still open and keep the process alive. Counting all of the process's resources before
+// and after (process.getActiveResourcesInfo) also counted other test files' timers, and one of
+// those ending in between made a test fail that leaked nothing, or would have hidden one that did.
 
 import { createHook } from 'node:async_hooks';
 
@@ -9,7 +9,7 @@ import { createHook } from 'node:async_hooks';
 const TRACKED: Record<string, string> = { Timeout: 'Timeout', TCPWRAP: 'TCPSocketWrap', TCPSERVERWRAP: 'TCPServerWrap' };
 
 export interface ResourceTracker {
-  /** Resources created since track() that are open and ref'd, by kind; {} when nothing is left. */
+  /** Resources created since trackResources() that are open and ref'd, by kind; {} when nothing is left. */
   left(): Promise<Record<string, number>>;
   /** left(), once nothing is left or `ms` have passed: for resources that close a moment later. */
   leftWithin(ms: number): Promise<Record<string, number>>;

@@ -63,7 +63,7 @@ describe('modulus adapter against the simulator', function () {
     provider.onState((s) => states.push(s.name));
     if (connect) {
       provider.start();
-      await until('connected', () => provider.state.name === 'connected');
+      await until(() => provider.state.name === 'connected', 'connected', 3000);
     }
     return { sim, url, provider, logs, events, states };
   }
@@ -167,7 +167,7 @@ describe('modulus adapter against the simulator', function () {
       const p = provider.pay(a);
       await sleep(20);
       sim.pushRaw({ action: 'paymentComplete', terminalId: 'TERM-001', paymentResponse: { transactionId: a.attemptId, status: 'PENDING' } });
-      await until('pending progress', () => a.progress.some((e) => e.event === 'pending'));
+      await until(() => a.progress.some((e) => e.event === 'pending'), 'pending progress', 3000);
       sim.pushRaw({ action: 'paymentComplete', terminalId: 'TERM-001', paymentResponse: { transactionId: a.attemptId, status: 'ON_HOLD' } });
       const r = await p;
       assert.equal(r.outcome, 'unknown');
@@ -187,17 +187,17 @@ describe('modulus adapter against the simulator', function () {
     it('normalises the list and push vocabularies; unknown statuses pass through', async () => {
       const { sim, provider, events } = await setup();
       sim.setTerminalStatus('TERM-002', 'reconnecting');
-      await until('terminal_reconnecting', () => events.some((e) => e.event === 'terminal_reconnecting'));
+      await until(() => events.some((e) => e.event === 'terminal_reconnecting'), 'terminal_reconnecting', 3000);
       assert.equal((await provider.listTerminals()).find((t) => t.id === 'TERM-002')!.status, 'offline', 'list says reconnecting');
       sim.setTerminalStatus('TERM-002', 'disconnected');
-      await until('terminal_offline', () => events.some((e) => e.event === 'terminal_offline'));
+      await until(() => events.some((e) => e.event === 'terminal_offline'), 'terminal_offline', 3000);
       assert.equal((await provider.listTerminals()).find((t) => t.id === 'TERM-002')!.status, 'offline', 'list says offline');
       sim.setTerminalStatus('TERM-002', 'connected');
-      await until('terminal_online', () => events.some((e) => e.event === 'terminal_online'));
+      await until(() => events.some((e) => e.event === 'terminal_online'), 'terminal_online', 3000);
       const online = events.find((e) => e.event === 'terminal_online')!;
       assert.deepEqual([online.provider, online.terminalId, (online.data as any).status], ['modulus', 'TERM-002', 'connected']);
       sim.pushRaw({ action: 'terminalStatusUpdate', deviceId: 'TERM-001', status: 'hibernating' });
-      await until('terminal_status', () => events.some((e) => e.event === 'terminal_status'));
+      await until(() => events.some((e) => e.event === 'terminal_status'), 'terminal_status', 3000);
       assert.equal(events.find((e) => e.event === 'terminal_status')!.terminalId, 'TERM-001');
     });
 
@@ -205,11 +205,11 @@ describe('modulus adapter against the simulator', function () {
       const { sim, provider, events } = await setup();
       const a = attempt({ reference: 'NOTE-1' });
       await provider.pay(a);
-      await until('payment_complete', () => events.some((e) => e.event === 'payment_complete'));
+      await until(() => events.some((e) => e.event === 'payment_complete'), 'payment_complete', 3000);
       const e = events.find((x) => x.event === 'payment_complete')!;
       assert.deepEqual([e.reference, e.terminalId], ['NOTE-1', 'TERM-001']);
       sim.pushRaw({ action: 'firmwareUpdateAvailable', version: '2.0' });
-      await until('firmware_update_available', () => events.some((x) => x.event === 'firmware_update_available'));
+      await until(() => events.some((x) => x.event === 'firmware_update_available'), 'firmware_update_available', 3000);
       assert.equal((events.find((x) => x.event === 'firmware_update_available')!.data as any).version, '2.0');
     });
   });
@@ -222,7 +222,7 @@ describe('modulus adapter against the simulator', function () {
       const other = new WebSocket(`${url}/v1`, { headers: { 'x-api-key': KEY } });
       cleanups.push(() => other.terminate());
       await new Promise((resolve, reject) => { other.once('open', resolve); other.once('error', reject); });
-      await until('displaced', () => provider.state.name === 'displaced');
+      await until(() => provider.state.name === 'displaced', 'displaced', 3000);
       const state = provider.state as { reason: string };
       assert.match(state.reason, /another client using the same API key took over: NEW_CONNECTION/);
       const err = await running;
@@ -243,12 +243,12 @@ describe('modulus adapter against the simulator', function () {
       assert.ok(sim.received.filter((f: any) => f.action === 'ping').length >= 2);
       sim.setFault('stopPonging', true);
       const t0 = Date.now();
-      await until('a second connection', () => sim.connectionsAccepted === 2, 2000);
+      await until(() => sim.connectionsAccepted === 2, 'a second connection', 2000);
       const took = Date.now() - t0;
       assert.ok(took <= 150 + 100 + 200, `reconnected after ${took} ms`);
       assert.match(logs.text(), /no pong within 100 ms/);
       sim.setFault('stopPonging', false);
-      await until('connected again', () => provider.state.name === 'connected');
+      await until(() => provider.state.name === 'connected', 'connected again', 3000);
       await sleep(400);
       assert.equal(sim.connectionsAccepted, 2, 'no further reconnects once pongs are back');
     });
@@ -258,7 +258,7 @@ describe('modulus adapter against the simulator', function () {
         const { sim, provider, logs, states } = await setup({}, { keyInQuery }, false);
         sim.setFault('refuseKey', true);
         provider.start();
-        await until('unauthorized', () => provider.state.name === 'unauthorized');
+        await until(() => provider.state.name === 'unauthorized', 'unauthorized', 3000);
         await sleep(300);
         assert.equal(sim.connectionsRefused, 1);
         assert.equal(sim.connectionsAccepted, 0);
@@ -278,7 +278,7 @@ describe('modulus adapter against the simulator', function () {
       assert.equal(sim.connectionsAccepted, 1);
       const second = await setup({ rejectMode: 'close4001' }, { apiKey: 'mk_wrong_key_0000' }, false);
       second.provider.start();
-      await until('unauthorized', () => second.provider.state.name === 'unauthorized');
+      await until(() => second.provider.state.name === 'unauthorized', 'unauthorized', 3000);
       await sleep(200);
       assert.equal(second.sim.connectionsRefused, 1);
     });
@@ -340,7 +340,7 @@ describe('modulus adapter against the simulator', function () {
       assert.equal(r.outcome, 'failed');
       assert.match(r.message, /grace period/);
       assert.equal((r.raw as any).paymentResponse.errorCode, 'TERMINAL_DISCONNECTED');
-      await until('payment_voided', () => events.some((e) => e.event === 'payment_voided'));
+      await until(() => events.some((e) => e.event === 'payment_voided'), 'payment_voided', 3000);
       const v = events.find((e) => e.event === 'payment_voided')!;
       assert.deepEqual([v.reference, v.terminalId, (v.data as any).transactionId], ['LATE-1', 'TERM-001', a.attemptId]);
       assert.equal(sim.ledger[0]!.status, 'VOIDED');
@@ -383,7 +383,7 @@ describe('modulus adapter against the simulator', function () {
     it('an error nobody is waiting for is logged and becomes a gateway_error notification', async () => {
       const { sim, events, logs } = await setup();
       sim.pushRaw({ action: 'error', error: 'Not Found', message: 'Terminal connection not found', terminalId: 'TERM-XYZ' });
-      await until('gateway_error', () => events.some((e) => e.event === 'gateway_error'));
+      await until(() => events.some((e) => e.event === 'gateway_error'), 'gateway_error', 3000);
       assert.equal(events.find((e) => e.event === 'gateway_error')!.terminalId, 'TERM-XYZ');
       assert.match(logs.text(), /no running payment/);
     });
@@ -444,7 +444,7 @@ describe('modulus adapter against the simulator', function () {
       const provider = new ModulusProvider({ environment: 'custom', apiKey: KEY }, () => sim.start());
       cleanups.push(() => provider.stop());
       provider.start();
-      await until('connected', () => provider.state.name === 'connected');
+      await until(() => provider.state.name === 'connected', 'connected', 3000);
       assert.equal((await provider.listTerminals()).length, 2);
     });
 
@@ -456,7 +456,7 @@ describe('modulus adapter against the simulator', function () {
       const baseline = timers();
       const provider = new ModulusProvider({ environment: 'custom', url, apiKey: KEY, pingIntervalMs: 50, pongTimeoutMs: 40 });
       provider.start();
-      await until('connected', () => provider.state.name === 'connected');
+      await until(() => provider.state.name === 'connected', 'connected', 3000);
       const running = provider.pay(attempt({}, 10_000)).then(() => undefined, (e: unknown) => e);
       const list = provider.listTerminals().catch(() => undefined);
       await sleep(120);

@@ -50,14 +50,14 @@ describe('modulus: displaced mid-payment', function () {
     });
     cleanups.push(() => provider.stop());
     provider.start();
-    await until('connected', () => provider.state.name === 'connected');
+    await until(() => provider.state.name === 'connected', 'connected', 3000);
     const lookups = () => simLines.filter((l) => l.includes('HTTP GET transaction')).length;
     /** Another client with the same key: the simulator sends us forceDisconnect. */
     const displace = async () => {
       const other = new WebSocket(`${url}/v1`, { headers: { 'x-api-key': KEY } });
       cleanups.push(() => other.terminate());
       await new Promise((resolve, reject) => { other.once('open', resolve); other.once('error', reject); });
-      await until('displaced', () => provider.state.name === 'displaced');
+      await until(() => provider.state.name === 'displaced', 'displaced', 3000);
       return other;
     };
     return { sim, provider, lines, lookups, displace };
@@ -123,7 +123,7 @@ describe('modulus: displaced mid-payment', function () {
     const result = provider.pay(attempt({}, 5000)).then(() => undefined, (e: unknown) => e);
     await sleep(50);
     await displace();
-    await until('a look-up', () => lookups() >= 1);
+    await until(() => lookups() >= 1, 'a look-up', 3000);
     await provider.stop();
     const err = await result;
     assert.ok(err instanceof PosError && err.code === 'timeout', String(err));

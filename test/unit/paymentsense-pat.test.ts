@@ -11,14 +11,8 @@ import { PAT_OFF, PatServer, patUrl } from '../../lib/providers/paymentsense/pat
 import { checkPatAnswer } from '../../lib/providers/paymentsense/pat-schemas';
 import { PAT_METHODS, normaliseTransaction, patMethodOf, tableIdOf } from '../../lib/providers/paymentsense/pat-wire';
 import { PaymentsenseSimulator, SIMULATOR_TOKEN } from '../../lib/simulators/paymentsense';
+import { until } from '../support/until';
 
-const until = async (check: () => boolean, what: string, limitMs = 5000): Promise<void> => {
-  const end = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Table { amount: number; paid: number; locked: boolean }

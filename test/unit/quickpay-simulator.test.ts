@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import {
   channelAuth, QuickPaySimulator, SIMULATOR_APP_KEY, SIMULATOR_MERCHANT_ID, simulatorKeys, type QuickPaySimulatorOptions,
 } from '../../lib/simulators/quickpay';
+import { until } from '../support/until';
 
 type Frame = Record<string, any>;
 
@@ -20,13 +21,6 @@ const NOTIFICATIONS = `private-notifications.${SIMULATOR_MERCHANT_ID}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowS = () => Math.floor(Date.now() / 1000);
 
-async function until(pred: () => boolean, label: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await sleep(10);
-  }
-}
 
 // ---- the JWT QuickPay documents under "Signing a Request", signed here with node:crypto ----
 

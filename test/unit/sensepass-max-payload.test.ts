@@ -7,16 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { MAX_FRAME_BYTES } from '../../lib/core/socket';
 import { SensePassSocket } from '../../lib/providers/sensepass/socket';
+import { until } from '../support/until';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('sensepass socket: frame size limit', function () {
   this.timeout(30_000);
@@ -36,12 +29,12 @@ describe('sensepass socket: frame size limit', function () {
     socket.on('message', (m) => messages.push(m));
     try {
       socket.start();
-      await until(() => connections === 1 && socket.state.name === 'connected', 'the first connection');
+      await until(() => connections === 1 && socket.state.name === 'connected', 'the first connection', 10_000);
       io.emit('message', 'x'.repeat(MAX_FRAME_BYTES + 1));
-      await until(() => connections === 2 && socket.state.name === 'connected', 'a second connection');
+      await until(() => connections === 2 && socket.state.name === 'connected', 'a second connection', 10_000);
       assert.equal(messages.length, 0, 'the huge message was not delivered');
       io.emit('message', { hello: 1 });
-      await until(() => messages.length === 1, 'the normal message');
+      await until(() => messages.length === 1, 'the normal message', 10_000);
       assert.deepEqual(messages[0], { hello: 1 });
     } finally {
       await socket.stop();
